@@ -1,0 +1,177 @@
+"""``kpi``: generate demo data, refresh the pipeline through Dagster, and show what was loaded."""
+
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from dagster_project.settings import Settings
+
+DEMO = {"start": "2025-06-01", "days": 183, "sessions_per_day": 3000, "seed": 42}
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except (ValueError, KeyError) as error:
+        raise click.ClickException(f"invalid configuration: {error}") from error
+
+
+def _use_data_dir_for_dagster(settings: Settings) -> None:
+    """Keep Dagster's run history under the data directory unless DAGSTER_HOME is set."""
+    if not os.environ.get("DAGSTER_HOME"):
+        settings.dagster_home.mkdir(parents=True, exist_ok=True)
+        config = settings.dagster_home / "dagster.yaml"
+        if not config.exists():
+            config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+        os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    # Child processes (dbt) resolve the same data directory, whatever their working directory.
+    os.environ["KPI_DATA_DIR"] = str(settings.data_dir)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """E-commerce KPI pipeline: landing files -> DuckDB -> dbt KPI mart.
+
+    Configuration comes from environment variables (see README): KPI_DATA_DIR (default
+    ./data), KPI_TIMEZONE, KPI_CURRENCY, KPI_DUCKDB_MEMORY_LIMIT, KPI_DUCKDB_THREADS.
+    """
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Landing directory to write [default: $KPI_DATA_DIR/landing].",
+)
+@click.option("--start", default=DEMO["start"], show_default=True, help="First business day.")
+@click.option("--days", default=DEMO["days"], show_default=True, type=click.IntRange(1))
+@click.option(
+    "--sessions-per-day",
+    default=DEMO["sessions_per_day"],
+    show_default=True,
+    type=click.IntRange(1),
+)
+@click.option("--seed", default=DEMO["seed"], show_default=True, type=int)
+@click.option(
+    "--defects", default="", help="Comma-separated defects to inject (see --list-defects)."
+)
+@click.option("--list-defects", is_flag=True, help="List the injectable defects and exit.")
+@click.option(
+    "--if-empty", is_flag=True, help="Do nothing when the landing directory already has files."
+)
+def generate(
+    out: Path | None,
+    start: str,
+    days: int,
+    sessions_per_day: int,
+    seed: int,
+    defects: str,
+    list_defects: bool,
+    if_empty: bool,
+) -> None:
+    """Write the embedded demo shop's daily extracts into a landing directory."""
+    from dagster_project.generator import generate as run_generator
+    from dagster_project.generator.defects import DEFECTS
+
+    if list_defects:
+        for name, defect in DEFECTS.items():
+            click.echo(f"{name:22} {defect.description}")
+        return
+    settings = _settings()
+    out = out or settings.landing_dir
+    if if_empty and out.is_dir() and any(p.is_file() for p in out.rglob("*")):
+        click.echo(f"{out} already holds landing files: not generating demo data.")
+        return
+    try:
+        first_day = date.fromisoformat(start)
+    except ValueError as error:
+        raise click.BadParameter(
+            f"{start!r} is not a YYYY-MM-DD date", param_hint="--start"
+        ) from error
+    names = [d.strip() for d in defects.split(",") if d.strip()]
+    try:
+        summary = run_generator(
+            out,
+            first_day,
+            days,
+            sessions_per_day,
+            seed,
+            defects=names,
+            timezone=settings.timezone,
+        )
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(
+        f"wrote {summary.total_rows:,} rows in {summary.files_written:,} files to {out} "
+        f"in {summary.seconds:.1f} s ({summary.rows_per_second:,.0f} rows/s)"
+    )
+
+
+@main.command()
+def refresh() -> None:
+    """Run the pipeline (Dagster, in process) over every new or changed landing file."""
+    settings = _settings()
+    _use_data_dir_for_dagster(settings)
+
+    import dagster as dg
+
+    from dagster_project.definitions import defs
+
+    if not settings.landing_dir.is_dir():
+        click.echo(f"warning: {settings.landing_dir} does not exist: every source is absent.")
+    with dg.DagsterInstance.get() as instance:
+        result = defs.resolve_job_def("refresh").execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        )
+    click.echo("")
+    _print_run_summary(result)
+    if not result.success:
+        raise click.ClickException(f"refresh run {result.run_id} failed (see the log above)")
+
+
+def _print_run_summary(result) -> None:
+    from dagster import DagsterEventType
+
+    click.echo(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+            materialization = event.event_specific_data.materialization
+            meta = {k: getattr(v, "value", v) for k, v in materialization.metadata.items()}
+            if "rows_loaded" in meta:
+                click.echo(
+                    f"  {materialization.asset_key.to_user_string():28} "
+                    f"files new/changed {meta['files_loaded']:>5}  unchanged "
+                    f"{meta['files_unchanged']:>5}  failed {meta['files_failed']:>3}  rows "
+                    f"loaded {meta['rows_loaded']:>10,}  rejected {meta['rows_rejected']:>7,}"
+                    + ("  (source absent)" if meta["source_absent"] else "")
+                )
+        elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                click.echo(
+                    f"  check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} "
+                    f"did not pass ({evaluation.severity.value})"
+                )
+
+
+@main.command()
+@click.option("--table", help="Show this table's loads per business day.")
+def status(table: str | None) -> None:
+    """What was loaded: files and rows per table (or per day of one table), and the last run."""
+    from dagster_project.status import render_status
+
+    settings = _settings()
+    _use_data_dir_for_dagster(settings)
+    try:
+        click.echo(render_status(settings, table))
+    except LookupError as error:
+        raise click.ClickException(str(error)) from error
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,302 @@
+"""Load landing files into ``raw.<table>`` against the contract, idempotently.
+
+Each file is loaded in one transaction: its earlier rows (if it was delivered before) are
+deleted, its good rows inserted, its bad rows recorded in ``raw._rejected_rows`` with line and
+reason, and its manifest row written. A file that cannot be loaded at all (missing column,
+unreadable, bad name) is recorded in ``raw._load_failures``; its earlier delivery stays loaded
+and the other files still load.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.ingest.contract import Table
+from dagster_project.ingest.reasons import FileProblem
+from dagster_project.ingest.sql_templates import render
+
+FORMATS = {".csv": "csv", ".csv.gz": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
+_DAY_FOLDER = re.compile(r"dt=(\d{4}-\d{2}-\d{2})")
+_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+# A timestamp may lie up to the end of the day after the extract's business day (UTC), which
+# covers every shop time zone.
+_FUTURE_GRACE = timedelta(days=2)
+
+
+class FileLoadError(Exception):
+    """A file that cannot be loaded at all."""
+
+    def __init__(self, problem: FileProblem, message: str):
+        super().__init__(message)
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    path: Path
+    source_file: str  # path relative to the landing directory, with forward slashes
+    business_date: date | None
+    format: str | None
+    problem: str | None = None  # why the name or location is not acceptable
+
+
+@dataclass
+class FileOutcome:
+    source_file: str
+    status: str  # loaded | empty | failed | unchanged
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    problem: str | None = None
+    message: str | None = None
+
+
+@dataclass
+class TableLoad:
+    table: str
+    outcomes: list[FileOutcome] = field(default_factory=list)
+
+    def _count(self, *statuses: str) -> int:
+        return sum(o.status in statuses for o in self.outcomes)
+
+    @property
+    def files_loaded(self) -> int:
+        return self._count("loaded", "empty")
+
+    @property
+    def files_unchanged(self) -> int:
+        return self._count("unchanged")
+
+    @property
+    def failures(self) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def rows_read(self) -> int:
+        return sum(o.rows_read for o in self.outcomes)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(o.rows_loaded for o in self.outcomes)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(o.rows_rejected for o in self.outcomes)
+
+
+def _format_of(name: str) -> str | None:
+    return next((fmt for ext, fmt in FORMATS.items() if name.endswith(ext)), None)
+
+
+def discover(landing_dir: Path, table: str) -> list[LandingFile]:
+    """Every file delivered for ``table``, in path order, each with what is wrong with it."""
+    root = landing_dir.resolve()
+    table_dir = landing_dir / table
+    if not table_dir.is_dir():
+        return []
+    found = []
+    for path in sorted(table_dir.rglob("*")):
+        if path.name.startswith((".", "_")) or (path.is_dir() and not path.is_symlink()):
+            continue  # hidden files and markers such as _SUCCESS are not data
+        relative = path.relative_to(landing_dir).as_posix()
+        parts = path.relative_to(table_dir).parts
+        day = _DAY_FOLDER.fullmatch(parts[0]) if len(parts) == 2 else None
+        business_date = _parse_date(day.group(1)) if day else None
+        problem = None
+        if business_date is None:
+            problem = "not in a <table>/dt=YYYY-MM-DD/ folder"
+        elif not _FILE_NAME.fullmatch(path.name) or _format_of(path.name) is None:
+            problem = f"name must be <name>{{{','.join(FORMATS)}}} of letters, digits, '._-'"
+        elif not path.resolve().is_relative_to(root):
+            problem = "symbolic link pointing outside the landing zone"
+        elif not path.is_file():
+            problem = "not a regular file"
+        found.append(LandingFile(path, relative, business_date, _format_of(path.name), problem))
+    return found
+
+
+def _parse_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _first(rows: list[tuple]) -> tuple | None:
+    return rows[0] if rows else None
+
+
+def _csv_header(path: Path) -> list[str]:
+    """Column names from a CSV file's first record (a UTF-8 byte-order mark is ignored)."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+            return next(csv.reader(handle), [])
+    except (OSError, EOFError, UnicodeDecodeError, csv.Error) as error:
+        raise FileLoadError(FileProblem.UNREADABLE, f"cannot read the header: {error}") from error
+
+
+def _checksum(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _run(con: duckdb.DuckDBPyConnection, template: str, params: dict, **context) -> None:
+    for statement in render(template, **context):
+        used = {k: v for k, v in params.items() if f"${k}" in statement}
+        con.execute(statement, used)
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """Create the bookkeeping tables and ``raw.<table>`` if they do not exist yet."""
+    _run(con, "create_bookkeeping.sql", {})
+    _run(con, "create_raw_table.sql", {}, table=table)
+
+
+class TableLoader:
+    """Loads the new and changed landing files of one table."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        landing_dir: Path,
+        table: Table,
+        run_id: str | None = None,
+    ):
+        self.con = con
+        self.landing_dir = landing_dir
+        self.table = table
+        self.run_id = run_id
+        ensure_tables(con, table)
+
+    def load(self, progress: Callable[[int, int, FileOutcome], None] | None = None) -> TableLoad:
+        files = discover(self.landing_dir, self.table.name)
+        result = TableLoad(self.table.name)
+        for done, landing_file in enumerate(files, start=1):
+            outcome = self._load_one(landing_file)
+            result.outcomes.append(outcome)
+            if progress:
+                progress(done, len(files), outcome)
+        return result
+
+    def _load_one(self, landing_file: LandingFile) -> FileOutcome:
+        source_file = landing_file.source_file
+        path = landing_file.path
+        stat = path.stat() if landing_file.problem is None else path.lstat()
+        params = {
+            "source_file": source_file,
+            "table_name": self.table.name,
+            "business_date": landing_file.business_date and landing_file.business_date.isoformat(),
+            "size_bytes": stat.st_size,
+            "mtime_ns": stat.st_mtime_ns,
+            "run_id": self.run_id,
+            "checksum": None,
+        }
+        last_failure = _first(
+            self.con.execute(
+                "select size_bytes, mtime_ns, checksum, problem, message from raw._load_failures"
+                " where source_file = $f order by failed_at desc limit 1",
+                {"f": source_file},
+            ).fetchall()
+        )
+        if landing_file.problem is not None:
+            if last_failure and last_failure[:2] == (stat.st_size, stat.st_mtime_ns):
+                return FileOutcome(
+                    source_file, "failed", problem=last_failure[3], message=last_failure[4]
+                )
+            return self._record_failure(
+                params, FileLoadError(FileProblem.UNSUPPORTED_NAME, landing_file.problem)
+            )
+        known = _first(
+            self.con.execute(
+                "select size_bytes, mtime_ns, checksum from raw._load_manifest where source_file = $f",
+                {"f": source_file},
+            ).fetchall()
+        )
+        if known and known[:2] == (stat.st_size, stat.st_mtime_ns):
+            return FileOutcome(source_file, "unchanged")
+        params["checksum"] = _checksum(path)
+        if known and known[2] == params["checksum"]:
+            _run(self.con, "touch_manifest.sql", params)
+            return FileOutcome(source_file, "unchanged")
+        if last_failure and last_failure[2] == params["checksum"]:
+            return FileOutcome(
+                source_file, "failed", problem=last_failure[3], message=last_failure[4]
+            )
+
+        now = datetime.now(UTC)
+        params["loaded_at"] = now
+        day_start = datetime.combine(landing_file.business_date, time(), tzinfo=UTC)
+        params["not_after"] = min(day_start + _FUTURE_GRACE, now + timedelta(hours=1))
+        self.con.begin()
+        try:
+            if stat.st_size == 0:
+                _run(self.con, "record_empty.sql", params, table=self.table)
+            else:
+                header = self._check_header(landing_file)
+                context = {"table": self.table, "format": landing_file.format}
+                params["path"] = str(path)
+                params["columns"] = dict.fromkeys(header, "VARCHAR")
+                _run(self.con, "stage_file.sql", params, **context)
+                _run(self.con, "check_rows.sql", params, **context)
+                _run(self.con, "load_file.sql", params, **context)
+                _run(self.con, "record_load.sql", params, **context)
+            self.con.commit()
+        except FileLoadError as error:
+            self.con.rollback()
+            return self._record_failure(params, error)
+        except duckdb.Error as error:
+            self.con.rollback()
+            first_line = str(error).strip().splitlines()[0]
+            return self._record_failure(params, FileLoadError(FileProblem.UNREADABLE, first_line))
+        ((status, read, loaded, rejected),) = self.con.execute(
+            "select status, rows_read, rows_loaded, rows_rejected from raw._load_manifest"
+            " where source_file = $f",
+            {"f": source_file},
+        ).fetchall()
+        return FileOutcome(source_file, status, read, loaded, rejected)
+
+    def _check_header(self, landing_file: LandingFile) -> list[str]:
+        """The file's column names; raises when a contract column is missing."""
+        if landing_file.format == "csv":
+            header = _csv_header(landing_file.path)
+        else:
+            rows = self.con.execute(
+                render("read_header.sql", format=landing_file.format)[0],
+                {"path": str(landing_file.path)},
+            ).fetchall()
+            header = [row[0] for row in rows]
+        present = set(header)
+        missing = [c for c in self.table.column_names if c not in present]
+        if missing:
+            unexpected = sorted(present - set(self.table.column_names))
+            hint = f" (it has unexpected column(s) {', '.join(unexpected)})" if unexpected else ""
+            raise FileLoadError(
+                FileProblem.MISSING_COLUMN,
+                f"missing required column(s) {', '.join(missing)}{hint}",
+            )
+        return header
+
+    def _record_failure(self, params: dict, error: FileLoadError) -> FileOutcome:
+        message = f"landing/{params['source_file']}: {error.problem}: {error}"
+        _run(
+            self.con,
+            "record_failure.sql",
+            params
+            | {"problem": str(error.problem), "message": message, "failed_at": datetime.now(UTC)},
+        )
+        return FileOutcome(
+            params["source_file"], "failed", problem=str(error.problem), message=message
+        )

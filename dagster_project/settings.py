@@ -1,0 +1,87 @@
+"""Configuration from environment variables, and every path the project writes.
+
+Settings are read when asked for (never at import time), so tests and the CLI can point
+``KPI_DATA_DIR`` somewhere else. Every file the pipeline writes lives under the data
+directory; the paths are computed here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_models"
+
+DEFAULTS = {
+    "KPI_DATA_DIR": "./data",
+    "KPI_TIMEZONE": "Asia/Shanghai",
+    "KPI_CURRENCY": "CNY",
+    "KPI_DUCKDB_MEMORY_LIMIT": "4GB",
+    "KPI_DUCKDB_THREADS": "2",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    timezone: str
+    currency: str
+    duckdb_memory_limit: str
+    duckdb_threads: int
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        def env(name: str) -> str:
+            return os.environ.get(name) or DEFAULTS[name]
+
+        timezone = env("KPI_TIMEZONE")
+        ZoneInfo(timezone)  # fail early on an unknown zone name
+        threads = int(env("KPI_DUCKDB_THREADS"))
+        if threads < 1:
+            raise ValueError(f"KPI_DUCKDB_THREADS must be >= 1, got {threads}")
+        return cls(
+            data_dir=Path(env("KPI_DATA_DIR")).expanduser().resolve(),
+            timezone=timezone,
+            currency=env("KPI_CURRENCY"),
+            duckdb_memory_limit=env("KPI_DUCKDB_MEMORY_LIMIT"),
+            duckdb_threads=threads,
+        )
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.data_dir / "landing"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.data_dir / "warehouse"
+
+    @property
+    def build_db(self) -> Path:
+        return self.warehouse_dir / "build.duckdb"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.data_dir / "published"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.data_dir / "dagster"
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        return self.data_dir / "dbt" / "target"
+
+    def duckdb_config(self) -> dict[str, str | int]:
+        """Connection settings for every DuckDB connection the pipeline opens."""
+        return {
+            "memory_limit": self.duckdb_memory_limit,
+            "threads": self.duckdb_threads,
+            "temp_directory": str(self.warehouse_dir / "tmp"),
+        }
