@@ -1,0 +1,279 @@
+"""The loader against hand-made landing files whose right outcome is known line by line."""
+
+import gzip
+import os
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from dagster_project.ingest import contract
+from dagster_project.ingest.loader import TableLoader
+from dagster_project.ingest.reasons import FileProblem, RowReason
+
+ITEMS_HEADER = "order_id,line_number,product_id,quantity,unit_price,discount_amount"
+
+
+@pytest.fixture
+def landing(tmp_path) -> Path:
+    return tmp_path / "landing"
+
+
+@pytest.fixture
+def con(tmp_path):
+    connection = duckdb.connect(str(tmp_path / "build.duckdb"))
+    connection.execute("set TimeZone = 'UTC'")
+    yield connection
+    connection.close()
+
+
+def deliver(landing: Path, table: str, name: str, content: str | bytes, day="2025-06-01"):
+    path = landing / table / f"dt={day}" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, str):
+        content = content.encode()
+    path.write_bytes(content)
+    return path
+
+
+def load(con, landing, table: str, run_id="run-1"):
+    return TableLoader(con, landing, contract.table(table), run_id).load()
+
+
+def rejected(con, source_file=None) -> dict[int, str]:
+    rows = con.execute(
+        "select line, reason_code from raw._rejected_rows"
+        " where $f is null or source_file = $f order by line",
+        {"f": source_file},
+    ).fetchall()
+    return dict(rows)
+
+
+def test_each_row_rule_rejects_its_line_with_its_reason(con, landing):
+    deliver(
+        landing,
+        "order_items",
+        "items.csv",
+        f"{ITEMS_HEADER},extra\n"
+        "O1,1,P1,2,10.50,0,x\n"  # 2 good
+        "O1,2,P2,-1,3.00,0,x\n"  # 3 quantity below 1
+        "O1,3,P3,1,3.00,0,x,y\n"  # 4 too many columns
+        "O2,1,P1,1,abc,0,x\n"  # 5 not a decimal
+        ",1,P1,1,1.50,0,x\n"  # 6 null key
+        "O3,1,,1,1.50,0,x\n"  # 7 null required column
+        "O3,2,P1,2.5,1.50,0,x\n"  # 8 not an integer (DuckDB would round it)
+        'O4,1,P1,1,"1.5",0,x\n'  # 9 good (quoted)
+        "O4,1,P9,1,2,0,x\n"  # 10 duplicate of line 9's key
+        "O5,1,P1,1,1.005,0,x\n",  # 11 three decimal places
+    )
+    (outcome,) = load(con, landing, "order_items").outcomes
+    assert (outcome.status, outcome.rows_read, outcome.rows_loaded, outcome.rows_rejected) == (
+        "loaded",
+        10,
+        2,
+        8,
+    )
+    assert rejected(con) == {
+        3: RowReason.OUT_OF_RANGE,
+        4: RowReason.MALFORMED_LINE,
+        5: RowReason.INVALID_TYPE,
+        6: RowReason.NULL_KEY,
+        7: RowReason.NULL_VALUE,
+        8: RowReason.INVALID_TYPE,
+        10: RowReason.DUPLICATE_KEY,
+        11: RowReason.INVALID_TYPE,
+    }
+    loaded = con.execute(
+        "select order_id, line_number, unit_price, _source_line from raw.order_items order by 4"
+    ).fetchall()
+    assert [(o, n, str(p), line) for o, n, p, line in loaded] == [
+        ("O1", 1, "10.50", 2),
+        ("O4", 1, "1.50", 9),
+    ]
+    reason = con.execute(
+        "select reason from raw._rejected_rows where reason_code = 'duplicate_key'"
+    ).fetchall()[0][0]
+    assert "first seen on line 9" in reason
+
+
+def test_line_numbers_stay_right_after_a_multiline_field_and_rejects(con, landing):
+    deliver(
+        landing,
+        "order_items",
+        "items.csv",
+        f"{ITEMS_HEADER}\n"
+        "O1,1,P1,1,1.00,0\n"
+        "O1,2,P1,1,1.00\n"  # 3 too few columns
+        "O1,3,P1,1,1.00,0,9\n"  # 4 too many columns
+        'O1,4,"P1\nsecond physical line",1,1.00,0\n'  # record 5
+        "O1,5,P1,0,1.00,0\n",  # record 6: quantity 0
+    )
+    load(con, landing, "order_items")
+    assert rejected(con) == {
+        3: RowReason.MALFORMED_LINE,
+        4: RowReason.MALFORMED_LINE,
+        6: RowReason.OUT_OF_RANGE,
+    }
+    assert con.execute("select list(_source_line order by 1) from raw.order_items").fetchall() == [
+        ([2, 5],)
+    ]
+
+
+def test_timestamps_need_a_zone_and_may_not_lie_after_the_extract(con, landing):
+    deliver(
+        landing,
+        "surveys",
+        "s.jsonl",
+        '{"survey_id":"S1","ticket_id":null,"customer_id":"C1",'
+        '"responded_at":"2025-06-01T02:00:00Z","csat_score":5,"nps_score":9}\n'
+        "{not json\n"
+        '{"survey_id":"S2","ticket_id":null,"customer_id":"C1",'
+        '"responded_at":"2025-06-01T02:00:00","csat_score":5,"nps_score":null}\n'
+        '{"survey_id":"S3","ticket_id":null,"customer_id":"C1",'
+        '"responded_at":"2025-07-01T02:00:00Z","csat_score":null,"nps_score":3}\n'
+        '{"survey_id":"S4","ticket_id":null,"customer_id":"C1",'
+        '"responded_at":"2025-06-02T23:59:59+00:00","csat_score":1,"nps_score":11}\n'
+        '{"survey_id":"S5","ticket_id":"T1","customer_id":"C1",'
+        '"responded_at":"2025-06-02T23:59:59+00:00","csat_score":4}\n'
+        "\n",
+    )
+    (outcome,) = load(con, landing, "surveys").outcomes
+    assert (outcome.rows_read, outcome.rows_loaded, outcome.rows_rejected) == (6, 2, 4)
+    assert rejected(con) == {
+        2: RowReason.MALFORMED_LINE,
+        3: RowReason.TIMESTAMP_WITHOUT_ZONE,
+        4: RowReason.FUTURE_TIMESTAMP,
+        5: RowReason.OUT_OF_RANGE,
+    }
+    # A key missing from one JSON line is NULL, as an empty CSV field would be.
+    assert con.execute("select survey_id, nps_score from raw.surveys order by 1").fetchall() == [
+        ("S1", 9),
+        ("S5", None),
+    ]
+
+
+def test_typed_parquet_loads_and_a_naive_timestamp_is_rejected(con, landing):
+    table = pa.table(
+        {
+            "experiment_id": ["E1", "E1"],
+            "visitor_id": ["V1", "V2"],
+            "variant": ["control", "treatment"],
+            "assigned_at": pa.array(
+                [1748743200000000, 1748743200000000], pa.timestamp("us", tz="UTC")
+            ),
+        }
+    )
+    path = deliver(landing, "experiment_assignments", "a.parquet", b"")
+    pq.write_table(table, path)
+    naive = table.set_column(3, "assigned_at", table["assigned_at"].cast(pa.timestamp("us")))
+    pq.write_table(naive, deliver(landing, "experiment_assignments", "b.parquet", b""))
+    outcomes = load(con, landing, "experiment_assignments").outcomes
+    assert [(o.rows_loaded, o.rows_rejected) for o in outcomes] == [(2, 0), (0, 2)]
+    assert set(rejected(con).values()) == {RowReason.TIMESTAMP_WITHOUT_ZONE}
+
+
+def test_loading_twice_loads_nothing_twice(con, landing):
+    path = deliver(landing, "order_items", "items.csv", f"{ITEMS_HEADER}\nO1,1,P1,1,1.00,0\n")
+    first = load(con, landing, "order_items")
+    os.utime(path, ns=(1, 1))  # same content, new modification time: checksum decides
+    second = load(con, landing, "order_items", run_id="run-2")
+    third = load(con, landing, "order_items", run_id="run-3")
+    assert [o.status for o in first.outcomes] == ["loaded"]
+    assert [o.status for o in second.outcomes + third.outcomes] == ["unchanged", "unchanged"]
+    assert con.execute(
+        "select count(*), max(_loaded_at) = min(_loaded_at) from raw.order_items"
+    ).fetchall() == [(1, True)]
+    assert con.execute("select run_id from raw._load_manifest").fetchall() == [("run-1",)]
+
+
+def test_a_redelivered_file_replaces_its_earlier_rows_and_rejects(con, landing):
+    deliver(
+        landing,
+        "order_items",
+        "items.csv",
+        f"{ITEMS_HEADER}\nO1,1,P1,1,1.00,0\nO1,2,P1,-5,1.00,0\nO1,3,P1,1,1.00,0\n",
+    )
+    deliver(landing, "order_items", "other.csv", f"{ITEMS_HEADER}\nO9,1,P1,1,1.00,0\n")
+    load(con, landing, "order_items")
+    deliver(
+        landing, "order_items", "items.csv", f"{ITEMS_HEADER}\nO1,1,P1,3,1.00,0\nO1,2,P1,2,1.00,0\n"
+    )
+    (changed, unchanged) = load(con, landing, "order_items", run_id="run-2").outcomes
+    assert (changed.status, changed.rows_loaded, changed.rows_rejected) == ("loaded", 2, 0)
+    assert unchanged.status == "unchanged"
+    assert con.execute(
+        "select order_id, line_number, quantity from raw.order_items order by all"
+    ).fetchall() == [("O1", 1, 3), ("O1", 2, 2), ("O9", 1, 1)]
+    assert rejected(con) == {}
+
+
+def test_a_file_missing_a_column_fails_alone_and_keeps_its_earlier_delivery(con, landing):
+    deliver(landing, "order_items", "items.csv", f"{ITEMS_HEADER}\nO1,1,P1,1,1.00,0\n")
+    load(con, landing, "order_items")
+    renamed = ITEMS_HEADER.replace("quantity", "qty")
+    deliver(landing, "order_items", "items.csv", f"{renamed}\nO1,1,P1,7,1.00,0\n")
+    deliver(
+        landing, "order_items", "more.csv", f"{ITEMS_HEADER}\nO2,1,P1,1,1.00,0\n", day="2025-06-02"
+    )
+    failed, loaded = load(con, landing, "order_items", run_id="run-2").outcomes
+    assert failed.status == "failed" and failed.problem == FileProblem.MISSING_COLUMN
+    assert "landing/order_items/dt=2025-06-01/items.csv" in failed.message
+    assert "quantity" in failed.message and "qty" in failed.message
+    assert loaded.status == "loaded"
+    assert con.execute("select order_id, quantity from raw.order_items order by 1").fetchall() == [
+        ("O1", 1),
+        ("O2", 1),
+    ]
+    # The same broken file is not retried on the next run.
+    again = load(con, landing, "order_items", run_id="run-3").outcomes
+    assert again[0].status == "failed"
+    assert con.execute("select count(*) from raw._load_failures").fetchall() == [(1,)]
+
+
+def test_truncated_gzip_and_empty_files(con, landing):
+    body = (f"{ITEMS_HEADER}\n" + "".join(f"O{i},1,P1,1,1.00,0\n" for i in range(5000))).encode()
+    deliver(landing, "order_items", "cut.csv.gz", gzip.compress(body)[:2000])
+    deliver(landing, "order_items", "empty.csv", b"")
+    deliver(landing, "order_items", "header_only.csv", f"{ITEMS_HEADER}\n")
+    outcomes = {
+        o.source_file.rsplit("/", 1)[1]: o for o in load(con, landing, "order_items").outcomes
+    }
+    assert outcomes["cut.csv.gz"].status == "failed"
+    assert outcomes["cut.csv.gz"].problem == FileProblem.UNREADABLE
+    assert "cut.csv.gz" in outcomes["cut.csv.gz"].message
+    assert outcomes["empty.csv"].status == "empty"
+    assert outcomes["header_only.csv"].status == "empty"
+    assert con.execute("select count(*) from raw.order_items").fetchall() == [(0,)]
+
+
+def test_names_outside_the_pattern_and_links_out_of_the_landing_zone_fail(con, landing, tmp_path):
+    good = f"{ITEMS_HEADER}\nO1,1,P1,1,1.00,0\n"
+    deliver(landing, "order_items", "ok.csv", good)
+    (landing / "order_items" / "loose.csv").write_text(good)
+    deliver(landing, "order_items", "notes.txt", "hello")
+    deliver(landing, "order_items", "x.csv", good, day="2025-13-40")
+    outside = tmp_path / "secret.csv"
+    outside.write_text(good)
+    (landing / "order_items" / "dt=2025-06-01" / "link.csv").symlink_to(outside)
+    outcomes = {o.source_file: o for o in load(con, landing, "order_items").outcomes}
+    assert outcomes.pop("order_items/dt=2025-06-01/ok.csv").status == "loaded"
+    assert {f: o.problem for f, o in outcomes.items()} == {
+        "order_items/loose.csv": FileProblem.UNSUPPORTED_NAME,
+        "order_items/dt=2025-06-01/notes.txt": FileProblem.UNSUPPORTED_NAME,
+        "order_items/dt=2025-13-40/x.csv": FileProblem.UNSUPPORTED_NAME,
+        "order_items/dt=2025-06-01/link.csv": FileProblem.UNSUPPORTED_NAME,
+    }
+    assert "outside the landing zone" in outcomes["order_items/dt=2025-06-01/link.csv"].message
+    assert con.execute("select count(*) from raw.order_items").fetchall() == [(1,)]
+
+
+def test_a_source_that_never_delivered_loads_as_an_empty_table(con, landing):
+    result = load(con, landing, "refunds")
+    assert result.outcomes == []
+    columns = [row[0] for row in con.execute("describe raw.refunds").fetchall()]
+    assert columns[: len(contract.table("refunds").columns)] == list(
+        contract.table("refunds").column_names
+    )
+    assert con.execute("select count(*) from raw.refunds").fetchall() == [(0,)]
