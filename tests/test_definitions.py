@@ -26,22 +26,35 @@ RAW_TABLES = [
 ]
 
 
+def _keys_in_group(group: str) -> list[str]:
+    graph = defs.resolve_asset_graph()
+    return sorted(
+        key.to_user_string()
+        for key in graph.get_all_asset_keys()
+        if graph.get(key).group_name == group
+    )
+
+
 def test_definitions_list_one_raw_asset_per_source_table():
-    keys = sorted(key.to_user_string() for key in defs.resolve_all_asset_keys())
-    assert keys == [f"raw/{table}" for table in RAW_TABLES]
+    assert _keys_in_group("raw") == [f"raw/{table}" for table in RAW_TABLES]
     assert sorted(contract.tables()) == RAW_TABLES
 
 
-def test_every_raw_asset_is_in_group_raw_with_a_contract_check():
+def test_each_raw_table_has_one_staging_model_reading_it():
+    assert _keys_in_group("staging") == [f"staging/stg_{table}" for table in RAW_TABLES]
+    graph = defs.resolve_asset_graph()
+    for table in RAW_TABLES:
+        parents = graph.get(dg.AssetKey(["staging", f"stg_{table}"])).parent_keys
+        assert parents == {dg.AssetKey(["raw", table])}
+
+
+def test_every_raw_asset_has_a_contract_check():
     graph = defs.resolve_asset_graph()
     for table in RAW_TABLES:
         key = dg.AssetKey(["raw", table])
-        assert graph.get(key).group_name == "raw"
         assert dg.AssetCheckKey(key, "contract") in graph.asset_check_keys
 
 
 def test_refresh_job_selects_every_asset():
     job = defs.resolve_job_def("refresh")
-    assert {key.to_user_string() for key in job.asset_layer.selected_asset_keys} == {
-        f"raw/{table}" for table in RAW_TABLES
-    }
+    assert job.asset_layer.selected_asset_keys == defs.resolve_asset_graph().get_all_asset_keys()

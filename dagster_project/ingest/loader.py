@@ -221,7 +221,8 @@ class TableLoader:
             )
         known = _first(
             self.con.execute(
-                "select size_bytes, mtime_ns, checksum from raw._load_manifest where source_file = $f",
+                "select size_bytes, mtime_ns, checksum from raw._load_manifest"
+                " where source_file = $f",
                 {"f": source_file},
             ).fetchall()
         )

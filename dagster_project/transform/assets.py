@@ -1,0 +1,31 @@
+"""dbt models as Dagster assets; dbt tests become asset checks."""
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from dagster_project.transform.project import dbt_project, ensure_manifest
+
+
+class KpiTranslator(DagsterDbtTranslator):
+    """Models are grouped by their top folder (staging, intermediate, marts)."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "model":
+            return dbt_resource_props["fqn"][1]
+        return super().get_group_name(dbt_resource_props)
+
+
+project = dbt_project()
+
+
+@dbt_assets(
+    manifest=ensure_manifest(project),
+    project=project,
+    dagster_dbt_translator=KpiTranslator(),
+)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    """Build every selected dbt model and run its tests, in dependency order."""
+    yield from dbt.cli(["build"], context=context).stream()

@@ -1,0 +1,27 @@
+with
+
+source as (
+    select * from {{ source('raw', 'campaigns') }}
+),
+
+renamed as (
+    select
+        -- ids
+        campaign_id,
+        -- attributes
+        name,
+        channel,
+        -- numerics
+        budget,
+        target_revenue,
+        target_orders,
+        -- timestamps (UTC) and dates
+        start_date,
+        end_date,
+        -- lineage
+        _loaded_at,
+    from source
+    {{ latest_version(['campaign_id']) }}
+)
+
+select * from renamed

@@ -1,0 +1,31 @@
+with
+
+source as (
+    select * from {{ source('raw', 'orders') }}
+),
+
+renamed as (
+    select
+        -- ids
+        order_id,
+        customer_id,
+        session_id,
+        -- attributes
+        status,
+        platform,
+        coupon_code,
+        -- numerics
+        discount_amount,
+        shipping_fee,
+        tax_amount,
+        -- timestamps (UTC) and dates
+        ordered_at,
+        updated_at,
+        {{ business_date('ordered_at') }} as order_date,
+        -- lineage
+        _loaded_at,
+    from source
+    {{ latest_version(['order_id'], 'updated_at') }}
+)
+
+select * from renamed
