@@ -1,0 +1,1 @@
+{{ history('orders', 'order_id', 'updated_at', ['status']) }}

@@ -1,0 +1,1 @@
+{{ history('suppliers', 'supplier_id', 'updated_at', ['name', 'country']) }}

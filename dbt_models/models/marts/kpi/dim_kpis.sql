@@ -1,0 +1,16 @@
+-- The KPI catalogue as a table: one row per KPI id with its formula, unit, direction and
+-- grain. The registry is this model's YAML `meta.kpis` (the one place KPIs are defined);
+-- BI tools, kpi_daily and the scorecard read it from here.
+{%- set kpis = config.get('meta')['kpis'] %}
+{%- for kpi in kpis %}
+select
+    '{{ kpi.id }}' as kpi_id,
+    '{{ kpi.name | replace("'", "''") }}' as kpi_name,
+    {{ kpi.section }} as section,
+    '{{ kpi.formula | replace("'", "''") }}' as formula,
+    '{{ kpi.unit }}' as unit,
+    {{ kpi.higher_is_better }} as higher_is_better,
+    '{{ kpi.grain }}' as grain,
+    '{{ kpi.mart }}' as mart
+{{ 'union all' if not loop.last }}
+{%- endfor %}

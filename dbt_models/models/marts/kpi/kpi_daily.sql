@@ -1,0 +1,172 @@
+-- Every daily KPI in one long table (catalogue §10): a whole-shop row (dimension 'all') per KPI
+-- and day of data, and rows per channel, platform, device, funnel step and campaign. Values
+-- come from the same macros as the domain marts; nothing is recomputed differently here.
+{%- set traffic = ['new_visitor_share', 'session_conversion_rate', 'user_conversion_rate'] %}
+{%- set traffic_measures = ['sessions', 'visitors'] %}
+{%- set orders = ['aov', 'units_per_order', 'member_revenue_share'] %}
+{%- set order_measures = ['orders', 'gmv', 'net_revenue'] %}
+{%- set campaigns = ['ctr', 'cpc', 'roas', 'campaign_roi', 'cac'] %}
+{%- set campaign_measures = ['spend', 'impressions', 'clicks', 'attributed_orders',
+                             'attributed_revenue'] %}
+with
+
+days as (
+    select dim_date.date_day as kpi_date,
+    from {{ ref('dim_date') }} as dim_date
+    inner join (
+        select min(session_date) as first_day, max(session_date) as last_day,
+        from {{ ref('fct_sessions') }}
+    ) as data_range
+        on dim_date.date_day between data_range.first_day and data_range.last_day
+),
+
+traffic_all as (
+    select
+        days.kpi_date,
+        coalesce(totals.sessions, 0) as sessions,
+        coalesce(totals.visitors, 0) as visitors,
+        {%- for kpi_id in traffic + ['registration_rate'] %}
+        totals.{{ kpi_id }}_numerator,
+        totals.{{ kpi_id }}_denominator,
+        totals.{{ kpi_id }},
+        {%- endfor %}
+    from days
+    left join {{ ref('kpi_traffic_totals_daily') }} as totals on days.kpi_date = totals.kpi_date
+),
+
+{%- for dim in ['channel', 'platform', 'device'] %}
+
+traffic_by_{{ dim }} as (
+    {{ traffic_kpis([dim]) }}
+),
+{%- endfor %}
+
+channel_sessions as (
+    select kpi_date, channel, sum(sessions) as sessions,
+    from {{ ref('kpi_traffic_daily') }}
+    group by kpi_date, channel
+),
+
+channel_share as (
+    select
+        kpi_date,
+        channel,
+        {{ ratio('channel_share', 'sessions', 'sum(sessions) over (partition by kpi_date)') }},
+    from channel_sessions
+),
+
+funnel_steps as (
+    select
+        kpi_date,
+        funnel_step,
+        step_number,
+        {{ ratio('funnel_step_rate', 'sum(step_sessions)', 'sum(previous_step_sessions)') }},
+    from {{ ref('kpi_funnel_daily') }}
+    group by kpi_date, funnel_step, step_number
+),
+
+-- The whole funnel (sessions reaching purchase through every step ÷ sessions) is the
+-- whole-shop figure of the step rate: the product of the four step rates.
+funnel_all as (
+    select
+        days.kpi_date,
+        {{ ratio(
+            'funnel_step_rate',
+            'coalesce(sum(funnel.step_sessions), 0)',
+            'coalesce(sum(funnel.sessions), 0)',
+        ) }},
+    from days
+    left join {{ ref('kpi_funnel_daily') }} as funnel
+        on days.kpi_date = funnel.kpi_date
+        and funnel.funnel_step = 'purchase'
+    group by days.kpi_date
+),
+
+orders_by_day as (
+    {{ order_kpis('movement_date', []) }}
+),
+
+orders_all as (
+    select
+        days.kpi_date,
+        {%- for kpi_id in order_measures %}
+        coalesce(orders_by_day.{{ kpi_id }}, 0) as {{ kpi_id }},
+        {%- endfor %}
+        {%- for kpi_id in orders %}
+        coalesce(orders_by_day.{{ kpi_id }}_numerator, 0) as {{ kpi_id }}_numerator,
+        coalesce(orders_by_day.{{ kpi_id }}_denominator, 0) as {{ kpi_id }}_denominator,
+        orders_by_day.{{ kpi_id }},
+        {%- endfor %}
+    from days
+    left join orders_by_day on days.kpi_date = orders_by_day.kpi_date
+),
+
+{%- for dim in ['channel', 'platform'] %}
+
+orders_by_{{ dim }} as (
+    {{ order_kpis('movement_date', [dim]) }}
+),
+{%- endfor %}
+
+campaigns_by_day as (
+    {{ campaign_kpis(['kpi_date']) }}
+),
+
+campaigns_all as (
+    select
+        days.kpi_date,
+        {%- for kpi_id in campaign_measures %}
+        coalesce(campaigns_by_day.{{ kpi_id }}, 0) as {{ kpi_id }},
+        {%- endfor %}
+        {%- for kpi_id in campaigns %}
+        coalesce(campaigns_by_day.{{ kpi_id }}_numerator, 0) as {{ kpi_id }}_numerator,
+        coalesce(campaigns_by_day.{{ kpi_id }}_denominator, 0) as {{ kpi_id }}_denominator,
+        campaigns_by_day.{{ kpi_id }},
+        {%- endfor %}
+    from days
+    left join campaigns_by_day on days.kpi_date = campaigns_by_day.kpi_date
+),
+
+campaigns_by_campaign as (
+    select * from {{ ref('kpi_campaigns_daily') }}
+),
+
+unioned as (
+    {{ kpi_rows('traffic_all', traffic_measures + traffic + ['registration_rate'],
+                measures=traffic_measures) }}
+    {%- for dim in ['channel', 'platform', 'device'] %}
+    union all
+    {{ kpi_rows('traffic_by_' ~ dim, traffic_measures + traffic, dim, dim,
+                measures=traffic_measures) }}
+    {%- endfor %}
+    union all
+    {{ kpi_rows('channel_share', ['channel_share'], 'channel', 'channel') }}
+    union all
+    {{ kpi_rows('funnel_all', ['funnel_step_rate']) }}
+    union all
+    {{ kpi_rows('funnel_steps', ['funnel_step_rate'], 'funnel_step', 'funnel_step') }}
+    union all
+    {{ kpi_rows('orders_all', order_measures + orders, measures=order_measures) }}
+    {%- for dim in ['channel', 'platform'] %}
+    union all
+    {{ kpi_rows('orders_by_' ~ dim, order_measures + orders, dim, dim,
+                measures=order_measures) }}
+    {%- endfor %}
+    union all
+    {{ kpi_rows('campaigns_all', campaign_measures + campaigns, measures=campaign_measures) }}
+    union all
+    {{ kpi_rows('campaigns_by_campaign', campaign_measures + campaigns, 'campaign_id',
+                'campaign_id', measures=campaign_measures) }}
+)
+
+select
+    unioned.kpi_date,
+    unioned.kpi_id,
+    unioned.dimension,
+    unioned.dimension_value,
+    unioned.numerator,
+    unioned.denominator,
+    unioned.value,
+    kpis.unit,
+from unioned
+inner join {{ ref('dim_kpis') }} as kpis on unioned.kpi_id = kpis.kpi_id
