@@ -105,7 +105,7 @@ def generate(
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     click.echo(
-        f"wrote {summary.total_rows:,} rows in {summary.files_written:,} files to {out} "
+        f"wrote {summary.total_rows:,} rows in {len(summary.files):,} files to {out} "
         f"in {summary.seconds:.1f} s ({summary.rows_per_second:,.0f} rows/s)"
     )
 
