@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from dagster_project.generator.timeline import MIN_DAYS
 from dagster_project.settings import Settings
 
 DEMO = {"start": "2025-06-01", "days": 183, "sessions_per_day": 3000, "seed": 42}
@@ -47,7 +48,7 @@ def main() -> None:
     help="Landing directory to write [default: $KPI_DATA_DIR/landing].",
 )
 @click.option("--start", default=DEMO["start"], show_default=True, help="First business day.")
-@click.option("--days", default=DEMO["days"], show_default=True, type=click.IntRange(1))
+@click.option("--days", default=DEMO["days"], show_default=True, type=click.IntRange(MIN_DAYS))
 @click.option(
     "--sessions-per-day",
     default=DEMO["sessions_per_day"],
@@ -78,7 +79,7 @@ def generate(
 
     if list_defects:
         for name, defect in DEFECTS.items():
-            click.echo(f"{name:22} {defect.description}")
+            click.echo(f"{name:22} {defect.table:16} {defect.plants}")
         return
     settings = _settings()
     out = out or settings.landing_dir
