@@ -86,12 +86,12 @@ def _contract_check(table: Table) -> dg.AssetChecksDefinition:
     )
     def contract_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect(read_only=True) as con:
-            return _evaluate_contract(con, table)
+            return evaluate_contract(con, table)
 
     return contract_check
 
 
-def _evaluate_contract(con: duckdb.DuckDBPyConnection, table: Table) -> dg.AssetCheckResult:
+def evaluate_contract(con: duckdb.DuckDBPyConnection, table: Table) -> dg.AssetCheckResult:
     failures = con.execute(render("open_failures.sql")[0], {"table_name": table.name}).fetchall()
     unbalanced = con.execute(
         render("unbalanced_files.sql", table=table)[0], {"table_name": table.name}
@@ -124,6 +124,7 @@ def _evaluate_contract(con: duckdb.DuckDBPyConnection, table: Table) -> dg.Asset
             ),
             "unbalanced_files": [f for (f,) in unbalanced],
             "rejected_rows_by_reason": rejected,
+            "orphan_rows_by_column": {column: count for column, _, count, _ in orphans},
             "orphan_foreign_keys": dg.MetadataValue.md(
                 "\n".join(
                     f"- {column} → {parent}: {count} rows, e.g. {', '.join(map(str, sample))}"
