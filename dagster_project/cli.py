@@ -120,6 +120,8 @@ def refresh() -> None:
     import dagster as dg
 
     from dagster_project.definitions import defs
+    from dagster_project.publish.gate import conclude
+    from dagster_project.publish.publication import published_path
 
     if not settings.landing_dir.is_dir():
         click.echo(f"warning: {settings.landing_dir} does not exist: every source is absent.")
@@ -129,10 +131,14 @@ def refresh() -> None:
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
+        refused = conclude(instance, result.run_id, settings)
     click.echo("")
     _print_run_summary(result)
-    if not result.success:
-        raise click.ClickException(f"refresh run {result.run_id} failed (see the log above)")
+    if refused:
+        raise click.ClickException(
+            f"{refused}\nThe published mart is unchanged; see `kpi status` and the log above."
+        )
+    click.echo(f"published {published_path(settings)}")
 
 
 def _print_run_summary(result) -> None:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_models"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 
 DEFAULTS = {
     "KPI_DATA_DIR": "./data",
@@ -73,6 +74,10 @@ class Settings:
     @property
     def dagster_home(self) -> Path:
         return self.data_dir / "dagster"
+
+    def data_docs_dir(self, run_id: str) -> Path:
+        """Great Expectations Data Docs of one run's audit."""
+        return self.data_dir / "audit" / "data_docs" / run_id
 
     @property
     def dbt_target_dir(self) -> Path:

@@ -6,7 +6,7 @@ import dagster as dg
 
 from dagster_project import warehouse
 from dagster_project.ingest import contract
-from dagster_project.ingest.sql_templates import render
+from dagster_project.ingest.sql_templates import statement
 from dagster_project.settings import Settings
 
 
@@ -57,7 +57,7 @@ def render_status(settings: Settings, table: str | None) -> str:
     with warehouse.connect(settings, read_only=True) as con:
         if table is None:
             rows = con.execute(
-                render("status_by_table.sql")[0], {"tables": list(contract.tables())}
+                statement("status_by_table.sql"), {"tables": list(contract.tables())}
             ).fetchall()
             headers = [
                 "table",
@@ -70,9 +70,9 @@ def render_status(settings: Settings, table: str | None) -> str:
                 "failed files",
             ]
         else:
-            rows = con.execute(render("status_by_day.sql")[0], {"table_name": table}).fetchall()
+            rows = con.execute(statement("status_by_day.sql"), {"table_name": table}).fetchall()
             headers = ["business date", "files", "rows loaded", "rows rejected", "loaded at"]
-        failures = con.execute(render("open_failures.sql")[0], {"table_name": table}).fetchall()
+        failures = con.execute(statement("open_failures.sql"), {"table_name": table}).fetchall()
     report = [f"data directory: {settings.data_dir}", _table(headers, rows)]
     if failures:
         report.append("files that failed to load (earlier deliveries, if any, stay loaded):")

@@ -10,3 +10,32 @@ def isolated_data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("KPI_DATA_DIR", str(data_dir))
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     return data_dir
+
+
+@pytest.fixture(scope="session")
+def demo_pipeline(tmp_path_factory):
+    """The `make run` demo, built once: generated, ingested and modelled through Dagster.
+
+    Yields the Settings of its data directory; tests read its warehouse read-only.
+    """
+    from dataclasses import asdict
+
+    import dagster as dg
+
+    from dagster_project.generator import generate
+    from dagster_project.generator.truths import DEMO
+    from dagster_project.settings import Settings
+
+    data_dir = tmp_path_factory.mktemp("demo") / "data"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("KPI_DATA_DIR", str(data_dir))
+        env.delenv("DAGSTER_HOME", raising=False)
+        settings = Settings.from_env()
+        generate(settings.landing_dir, **asdict(DEMO))
+        from dagster_project.definitions import defs
+
+        result = defs.resolve_job_def("refresh").execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+        )
+        assert result.success, "the demo refresh failed"
+    return settings

@@ -8,7 +8,7 @@ import duckdb
 from dagster_project.ingest import contract
 from dagster_project.ingest.contract import Table
 from dagster_project.ingest.loader import FileOutcome, TableLoader
-from dagster_project.ingest.sql_templates import render
+from dagster_project.ingest.sql_templates import statement
 from dagster_project.resources import WarehouseResource
 
 PROGRESS_EVERY_S = 5.0
@@ -92,9 +92,9 @@ def _contract_check(table: Table) -> dg.AssetChecksDefinition:
 
 
 def evaluate_contract(con: duckdb.DuckDBPyConnection, table: Table) -> dg.AssetCheckResult:
-    failures = con.execute(render("open_failures.sql")[0], {"table_name": table.name}).fetchall()
+    failures = con.execute(statement("open_failures.sql"), {"table_name": table.name}).fetchall()
     unbalanced = con.execute(
-        render("unbalanced_files.sql", table=table)[0], {"table_name": table.name}
+        statement("unbalanced_files.sql", table=table), {"table_name": table.name}
     ).fetchall()
     rejected = dict(
         con.execute(
@@ -112,7 +112,7 @@ def evaluate_contract(con: duckdb.DuckDBPyConnection, table: Table) -> dg.AssetC
     foreign_keys = [fk for fk in _foreign_keys(table) if fk[1] in existing]
     orphans = []
     if foreign_keys:
-        sql = render("orphans.sql", table=table, foreign_keys=foreign_keys)[0]
+        sql = statement("orphans.sql", table=table, foreign_keys=foreign_keys)
         orphans = [row for row in con.execute(sql).fetchall() if row[2] > 0]
     return dg.AssetCheckResult(
         passed=not failures and not unbalanced and not orphans,

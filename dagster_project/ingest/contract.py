@@ -38,6 +38,7 @@ class Table:
     key: tuple[str, ...]
     columns: tuple[Column, ...]
     version_column: str | None = None
+    is_daily: bool = False  # delivers every business day (`cadence: daily`)
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -82,6 +83,7 @@ def tables() -> dict[str, Table]:
             key=key,
             columns=tuple(_column(c, s, c in key) for c, s in spec["columns"].items()),
             version_column=spec.get("version_column"),
+            is_daily=spec.get("cadence") == "daily",
         )
     return result
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.ingest.contract import Table
+from dagster_project.ingest.contract import Table, tables
 from dagster_project.ingest.reasons import FileProblem
-from dagster_project.ingest.sql_templates import render
+from dagster_project.ingest.sql_templates import render, statement
 
 FORMATS = {".csv": "csv", ".csv.gz": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
 _DAY_FOLDER = re.compile(r"dt=(\d{4}-\d{2}-\d{2})")
@@ -154,9 +154,9 @@ def _checksum(path: Path) -> str:
 
 
 def _run(con: duckdb.DuckDBPyConnection, template: str, params: dict, **context) -> None:
-    for statement in render(template, **context):
-        used = {k: v for k, v in params.items() if f"${k}" in statement}
-        con.execute(statement, used)
+    for sql in render(template, **context):
+        used = {k: v for k, v in params.items() if f"${k}" in sql}
+        con.execute(sql, used)
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, table: Table) -> None:
@@ -275,7 +275,7 @@ class TableLoader:
             header = _csv_header(landing_file.path)
         else:
             rows = self.con.execute(
-                render("read_header.sql", format=landing_file.format)[0],
+                statement("read_header.sql", format=landing_file.format),
                 {"path": str(landing_file.path)},
             ).fetchall()
             header = [row[0] for row in rows]
@@ -301,3 +301,9 @@ class TableLoader:
         return FileOutcome(
             params["source_file"], "failed", problem=str(error.problem), message=message
         )
+
+
+def absent_sources(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Contract tables that have never delivered a file: absent, not failing."""
+    rows = con.execute(statement("absent_sources.sql"), {"tables": list(tables())}).fetchall()
+    return sorted(name for (name,) in rows)

@@ -1,28 +1,17 @@
-"""Render the ingestion SQL templates (``sql/*.sql``) for one contract table.
-
-Templates only ever see names and rules from the contract; file names and file contents reach
-DuckDB as bound parameters (``$path``, ``$source_file``...), never as SQL text.
-"""
+"""The ingestion SQL (``sql/*.sql``), with the helpers that turn contract rules into SQL."""
 
 from __future__ import annotations
 
 import re
-from functools import cache
-
-import jinja2
 
 from dagster_project.ingest.contract import Column
+from dagster_project.sql_templates import SqlTemplates
 
 _NUMERIC_PATTERNS = {
     "INTEGER": r"[+-]?[0-9]+",
     "BIGINT": r"[+-]?[0-9]+",
 }
 _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
-
-
-def sql_string(value: object) -> str:
-    """A SQL string literal of a contract value."""
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def typed(column: Column) -> str:
@@ -44,24 +33,6 @@ def type_violation(column: Column) -> str:
     return invalid
 
 
-@cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader(__package__, "sql"),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
-    env.filters["sql_string"] = sql_string
-    env.globals.update(typed=typed, type_violation=type_violation)
-    return env
-
-
-def render(name: str, **context: object) -> list[str]:
-    """The statements of template ``name``, rendered, one string per statement."""
-    text = _environment().get_template(name).render(**context)
-    statements = (s.strip() for s in re.split(r";\s*$", text, flags=re.MULTILINE))
-    return [
-        s
-        for s in statements
-        if s and not all(line.strip().startswith("--") for line in s.splitlines() if line.strip())
-    ]
+TEMPLATES = SqlTemplates(__package__, typed=typed, type_violation=type_violation)
+render = TEMPLATES.render
+statement = TEMPLATES.statement

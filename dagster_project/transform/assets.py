@@ -28,4 +28,6 @@ project = dbt_project()
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """Build every selected dbt model and run its tests, in dependency order."""
-    yield from dbt.cli(["build"], context=context).stream()
+    # artefacts and logs under the data directory, replaced by each build
+    target_path = project.target_path / "build"
+    yield from dbt.cli(["build"], context=context, target_path=target_path).stream()

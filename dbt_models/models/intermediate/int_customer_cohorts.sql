@@ -12,11 +12,13 @@ customers_history as (
 ),
 
 first_orders as (
-    select * from orders where valid_order_number = 1
+    select * from orders
+    where valid_order_number = 1
 ),
 
 next_orders as (
-    select * from orders where valid_order_number = 2
+    select * from orders
+    where valid_order_number = 2
 )
 
 select

@@ -6,11 +6,13 @@ inventory as (
 ),
 
 by_category as (
-    select snapshot_date, category, on_hand_units, inventory_value, units_sold, cogs,
+    select
+        snapshot_date, category, on_hand_units, inventory_value, units_sold, cogs,
         units_received,
     from inventory
     union all
-    select snapshot_date, 'all' as category, on_hand_units, inventory_value, units_sold, cogs,
+    select
+        snapshot_date, 'all' as category, on_hand_units, inventory_value, units_sold, cogs,
         units_received,
     from inventory
 )

@@ -48,6 +48,7 @@ select
     campaign_id,
     session_id as attributed_session_id,
 from candidates
-qualify row_number() over (
-    partition by order_id order by started_at desc, session_id desc
-) = 1
+qualify
+    row_number() over (
+        partition by order_id order by started_at desc, session_id desc
+    ) = 1

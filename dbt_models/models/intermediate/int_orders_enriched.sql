@@ -76,7 +76,8 @@ select
     *,
     gmv - discount_amount as discounted_revenue,
     gmv - discount_amount - refund_amount as net_revenue,
-    case when is_valid then row_number() over (
-        partition by customer_id, is_valid order by ordered_at, order_id
-    ) end as valid_order_number,
+    case
+        when is_valid then
+            row_number() over (partition by customer_id, is_valid order by ordered_at, order_id)
+    end as valid_order_number,
 from enriched

@@ -1,4 +1,10 @@
--- One row per tracked interaction.
+-- One row per tracked interaction. Incremental: events loaded since the last build.
+{{ config(
+    materialized='incremental',
+    unique_key='event_id',
+    incremental_strategy='delete+insert',
+) }}
+
 with
 
 events as (
@@ -13,4 +19,8 @@ select
     event_type,
     event_date,
     event_at,
+    _loaded_at,
 from events
+{%- if is_incremental() %}
+where {{ loaded_since_last_build() }}
+{%- endif %}

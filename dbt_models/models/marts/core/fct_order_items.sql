@@ -1,24 +1,40 @@
--- One row per order line, with the product's cost at order time.
+-- One row per order line, with the product's cost at order time. Incremental: the lines of
+-- orders whose header, lines or refunds were loaded since the last build.
+{{ config(
+    materialized='incremental',
+    unique_key=['order_id', 'line_number'],
+    incremental_strategy='delete+insert',
+) }}
+
 with
 
 order_items as (
     select * from {{ ref('int_order_items_costed') }}
+),
+
+order_loads as (
+    select * from {{ ref('int_order_loads') }}
 )
 
 select
-    order_id,
-    line_number,
-    product_id,
-    order_date,
-    ordered_at,
-    is_valid_order,
-    category,
-    subcategory,
-    quantity,
-    unit_price,
-    unit_cost,
-    gross_amount,
-    discount_amount,
-    net_amount,
-    cogs,
+    order_items.order_id,
+    order_items.line_number,
+    order_items.product_id,
+    order_items.order_date,
+    order_items.ordered_at,
+    order_items.is_valid_order,
+    order_items.category,
+    order_items.subcategory,
+    order_items.quantity,
+    order_items.unit_price,
+    order_items.unit_cost,
+    order_items.gross_amount,
+    order_items.discount_amount,
+    order_items.net_amount,
+    order_items.cogs,
+    order_loads.loaded_at as _loaded_at,
 from order_items
+inner join order_loads on order_items.order_id = order_loads.order_id
+{%- if is_incremental() %}
+where {{ loaded_since_last_build('order_loads.loaded_at') }}
+{%- endif %}

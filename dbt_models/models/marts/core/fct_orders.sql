@@ -1,37 +1,56 @@
 -- One row per order in its latest status. Valid orders (status <> cancelled) are the ones KPIs
--- count; amounts are in the shop currency.
+-- count; amounts are in the shop currency. Incremental: every order of a customer any of whose
+-- orders (header, lines or refunds) was loaded since the last build, because a late change to
+-- one order can change which of the customer's orders is the first valid one.
+{{ config(
+    materialized='incremental',
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+) }}
+
 with
 
 orders as (
     select * from {{ ref('int_orders_enriched') }}
+),
+
+order_loads as (
+    select * from {{ ref('int_order_loads') }}
 )
 
 select
-    order_id,
-    customer_id,
-    session_id,
-    attributed_campaign_id,
-    order_date,
-    ordered_at,
-    updated_at,
-    status,
-    is_valid,
-    valid_order_number = 1 as is_first_valid_order,
-    valid_order_number,
-    platform,
-    channel,
-    device,
-    coupon_code,
-    lines,
-    units,
-    gmv,
-    line_discount_amount,
-    order_discount_amount,
-    discount_amount,
-    discounted_revenue,
-    refund_amount,
-    net_revenue,
-    cogs,
-    shipping_fee,
-    tax_amount,
+    orders.order_id,
+    orders.customer_id,
+    orders.session_id,
+    orders.attributed_campaign_id,
+    orders.order_date,
+    orders.ordered_at,
+    orders.updated_at,
+    orders.status,
+    orders.is_valid,
+    orders.valid_order_number = 1 as is_first_valid_order,
+    orders.valid_order_number,
+    orders.platform,
+    orders.channel,
+    orders.device,
+    orders.coupon_code,
+    orders.lines,
+    orders.units,
+    orders.gmv,
+    orders.line_discount_amount,
+    orders.order_discount_amount,
+    orders.discount_amount,
+    orders.discounted_revenue,
+    orders.refund_amount,
+    orders.net_revenue,
+    orders.cogs,
+    orders.shipping_fee,
+    orders.tax_amount,
+    order_loads.loaded_at as _loaded_at,
 from orders
+inner join order_loads on orders.order_id = order_loads.order_id
+{%- if is_incremental() %}
+where orders.customer_id in (
+    select customer_id from order_loads where {{ loaded_since_last_build('loaded_at') }}
+)
+{%- endif %}

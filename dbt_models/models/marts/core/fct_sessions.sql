@@ -1,5 +1,12 @@
 -- One row per visit: where it came from, whether the visitor was new that day, and how far
--- down the closed funnel it went.
+-- down the closed funnel it went. Incremental: sessions loaded, or whose events were loaded,
+-- since the last build.
+{{ config(
+    materialized='incremental',
+    unique_key='session_id',
+    incremental_strategy='delete+insert',
+) }}
+
 with
 
 sessions as (
@@ -12,6 +19,12 @@ first_seen as (
 
 funnel as (
     select * from {{ ref('int_sessions_funnel') }}
+),
+
+events_loaded as (
+    select session_id, max(_loaded_at) as events_loaded_at,
+    from {{ ref('stg_events') }}
+    group by session_id
 )
 
 select
@@ -35,6 +48,14 @@ select
     coalesce(funnel.reached_add_to_cart, false) as reached_add_to_cart,
     coalesce(funnel.reached_begin_checkout, false) as reached_begin_checkout,
     coalesce(funnel.reached_purchase, false) as reached_purchase,
+    greatest(sessions._loaded_at, coalesce(events_loaded.events_loaded_at, sessions._loaded_at))
+        as _loaded_at,
 from sessions
 inner join first_seen on sessions.visitor_id = first_seen.visitor_id
 left join funnel on sessions.session_id = funnel.session_id
+left join events_loaded on sessions.session_id = events_loaded.session_id
+{%- if is_incremental() %}
+where
+    {{ loaded_since_last_build('sessions._loaded_at') }}
+    or {{ loaded_since_last_build('events_loaded.events_loaded_at') }}
+{%- endif %}

@@ -19,5 +19,6 @@ select
     shipping_cost,
     delivered_at is not null as is_delivered,
     delivered_at <= promised_at as is_on_time,
-    {{ dbt.datediff('shipped_at', 'delivered_at', 'second') }} / 86400.0 as delivery_days,
+    {{ dbt.datediff('shipped_at', 'delivered_at', 'second') }}
+    / 86400.0 as delivery_days,
 from shipments

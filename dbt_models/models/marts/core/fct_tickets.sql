@@ -17,7 +17,8 @@ select
     resolved_at,
     reopened as is_reopened,
     resolved_at is not null as is_resolved,
-    {{ dbt.datediff('created_at', 'first_response_at', 'second') }} / 60.0
-        as first_response_minutes,
-    {{ dbt.datediff('created_at', 'resolved_at', 'second') }} / 3600.0 as resolution_hours,
+    {{ dbt.datediff('created_at', 'first_response_at', 'second') }}
+    / 60.0 as first_response_minutes,
+    {{ dbt.datediff('created_at', 'resolved_at', 'second') }}
+    / 3600.0 as resolution_hours,
 from tickets

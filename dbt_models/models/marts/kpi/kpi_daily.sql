@@ -10,13 +10,15 @@
                              'attributed_revenue'] %}
 with
 
+data_range as (
+    select min(session_date) as first_day, max(session_date) as last_day,
+    from {{ ref('fct_sessions') }}
+),
+
 days as (
     select dim_date.date_day as kpi_date,
     from {{ ref('dim_date') }} as dim_date
-    inner join (
-        select min(session_date) as first_day, max(session_date) as last_day,
-        from {{ ref('fct_sessions') }}
-    ) as data_range
+    inner join data_range
         on dim_date.date_day between data_range.first_day and data_range.last_day
 ),
 

@@ -15,7 +15,7 @@ customer_months as (
         count(*) as valid_orders,
     from {{ ref('fct_orders') }}
     where is_valid
-    group by 1, customer_id
+    group by kpi_month, customer_id
 ),
 
 repeat_customers as (

@@ -1,0 +1,96 @@
+"""What each suite validates: a published table, or a frame of volumes, shifts or totals."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import dagster as dg
+import duckdb
+import pandas as pd
+
+from dagster_project.ingest import contract
+from dagster_project.sql_templates import SqlTemplates
+
+TEMPLATES = SqlTemplates(__package__)
+# Volume and shift checks look at the newest days: what a refresh is about to publish.
+WINDOW_DAYS = 7
+# Facts whose daily volume is audited, with the business date each one counts on.
+FACT_DATES = {
+    "fct_sessions": "session_date",
+    "fct_events": "event_date",
+    "fct_orders": "order_date",
+    "fct_order_items": "order_date",
+    "fct_inventory_daily": "snapshot_date",
+    "fct_shipments": "shipped_date",
+}
+
+Frame = Callable[[duckdb.DuckDBPyConnection], pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class AuditTarget:
+    """One suite applied to one frame, reported as a check on the asset it vouches for."""
+
+    suite: str
+    asset: dg.AssetKey
+    name: str  # unique across targets: names the validation and its Data Docs page
+    frame: Frame
+
+    @property
+    def check_name(self) -> str:
+        return f"gx_{self.suite}"
+
+
+def _query(template: str, params: dict | None = None, **context: object) -> Frame:
+    sql = TEMPLATES.statement(template, **context)
+    return lambda con: con.execute(sql, params or {}).df()
+
+
+def targets(published_tables: list[str]) -> list[AuditTarget]:
+    """Every audit target: one per published table, raw table and audited fact, plus the
+    shift and reconciliation frames of the long KPI table."""
+    daily = [t.name for t in contract.tables().values() if t.is_daily]
+    found = [
+        AuditTarget(
+            table, dg.AssetKey(["marts", table]), table, _query("published_table.sql", table=table)
+        )
+        for table in published_tables
+    ]
+    found += [
+        AuditTarget(
+            "volume_raw",
+            dg.AssetKey(["raw", table.name]),
+            f"volume_raw_{table.name}",
+            _query(
+                "volume_raw.sql",
+                {
+                    "table_name": table.name,
+                    "daily_tables": daily,
+                    "is_daily": table.is_daily,
+                    "window_days": WINDOW_DAYS,
+                },
+            ),
+        )
+        for table in contract.tables().values()
+    ]
+    found += [
+        AuditTarget(
+            "volume_facts",
+            dg.AssetKey(["marts", fact]),
+            f"volume_facts_{fact}",
+            _query(
+                "volume_fact.sql", {"window_days": WINDOW_DAYS}, fact=fact, date_column=date_column
+            ),
+        )
+        for fact, date_column in FACT_DATES.items()
+    ]
+    kpi_daily = dg.AssetKey(["marts", "kpi_daily"])
+    found += [
+        AuditTarget(
+            "kpi_shifts",
+            kpi_daily,
+            "kpi_shifts",
+            _query("kpi_shifts.sql", {"window_days": WINDOW_DAYS}),
+        ),
+        AuditTarget("reconciliation", kpi_daily, "reconciliation", _query("reconciliation.sql")),
+    ]
+    return found

@@ -1,0 +1,2 @@
+-- A table as it will be published.
+select * from marts.{{ table }}

@@ -1,0 +1,33 @@
+-- Rows per business day of one fact, against its trailing 28-day norm, for the latest
+-- `window_days` days.
+with
+
+daily as (
+    select {{ date_column }} as business_date, count(*) as row_count,
+    from marts.{{ fact }}
+    group by {{ date_column }}
+),
+
+normed as (
+    select
+        business_date,
+        row_count,
+        median(row_count) over trailing as trailing_median,
+        avg(row_count) over trailing as trailing_mean,
+        stddev_samp(row_count) over trailing as trailing_stddev,
+    from daily
+    window trailing as (
+        order by business_date
+        range between interval 28 day preceding and interval 1 day preceding
+    )
+)
+
+select
+    business_date,
+    row_count,
+    trailing_median,
+    row_count / nullif(trailing_median, 0) as ratio_to_median,
+    (row_count - trailing_mean) / nullif(trailing_stddev, 0) as z_score,
+from normed
+where business_date > (select max(business_date) from daily) - interval $window_days day
+order by business_date

@@ -1,0 +1,46 @@
+-- Rows loaded per business day of one raw table, against its trailing 28-day norm, for the
+-- latest `window_days` days. `days_behind`, for sources that deliver daily, is how many days
+-- the table's last delivery lags the newest delivery of any daily source.
+with
+
+daily as (
+    select business_date, sum(rows_loaded) as row_count,
+    from raw._load_manifest
+    where table_name = $table_name
+    group by business_date
+),
+
+newest_daily_delivery as (
+    select max(business_date) as business_date,
+    from raw._load_manifest
+    where table_name in (select unnest($daily_tables))
+),
+
+normed as (
+    select
+        business_date,
+        row_count,
+        median(row_count) over trailing as trailing_median,
+        avg(row_count) over trailing as trailing_mean,
+        stddev_samp(row_count) over trailing as trailing_stddev,
+    from daily
+    window trailing as (
+        order by business_date
+        range between interval 28 day preceding and interval 1 day preceding
+    )
+)
+
+select
+    normed.business_date,
+    normed.row_count,
+    normed.trailing_median,
+    normed.row_count / nullif(normed.trailing_median, 0) as ratio_to_median,
+    (normed.row_count - normed.trailing_mean) / nullif(normed.trailing_stddev, 0) as z_score,
+    case
+        when $is_daily
+            then date_diff('day', (select max(business_date) from daily), newest.business_date)
+    end as days_behind,
+from normed
+cross join newest_daily_delivery as newest
+where normed.business_date > (select max(business_date) from daily) - interval $window_days day
+order by normed.business_date

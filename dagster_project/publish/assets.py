@@ -1,0 +1,43 @@
+"""Publication and the report: the last two steps of a refresh, after the audit."""
+
+import dagster as dg
+
+from dagster_project.publish.gate import gate_for_run
+from dagster_project.publish.publication import publish
+from dagster_project.resources import WarehouseResource
+
+
+def publication_asset(marts: list[dg.AssetKey]) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=dg.AssetKey(["published", "kpi_mart"]),
+        group_name="publish",
+        kinds={"duckdb", "parquet"},
+        deps=marts,
+    )
+    def kpi_mart(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        """The published KPI mart: `published/kpi_mart.duckdb` and `published/parquet/`.
+
+        Runs only when every blocking check of the run passed (Dagster skips it otherwise),
+        copies the KPI marts and dimensions into a new file and swaps it in atomically.
+        """
+        gate = gate_for_run(context.instance, context.run_id)
+        if not gate.passed:  # a blocking check Dagster did not stop on: refuse all the same
+            raise dg.Failure(f"gate failed: {', '.join(gate.failed_checks)}")
+        publication = publish(warehouse.settings(), context.run_id, gate)
+        context.log.info(
+            f"published {len(publication.rows_per_table)} tables as of "
+            f"{publication.as_of_date} to {publication.path}"
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "as_of_date": str(publication.as_of_date),
+                "path": dg.MetadataValue.path(str(publication.path)),
+                "checks_passed": gate.checks_passed,
+                "rows_per_table": publication.rows_per_table,
+                "absent_sources": publication.absent_sources,
+            }
+        )
+
+    return kpi_mart

@@ -1,0 +1,74 @@
+"""The gate's verdict for a run, read from the check evaluations Dagster recorded for it."""
+
+import dagster as dg
+
+from dagster_project.alerts import send_alert
+from dagster_project.publish.publication import GateResult, record_blocked
+from dagster_project.settings import Settings
+
+
+def check_label(evaluation: dg.AssetCheckEvaluation) -> str:
+    return f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+
+
+def gate_for_run(instance: dg.DagsterInstance, run_id: str) -> GateResult:
+    """Checks that passed, and the blocking (ERROR severity) checks that failed, in a run.
+
+    A WARN-severity failure is reported in the UI and the log but does not block.
+    """
+    passed, failed = 0, []
+    for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = record.get_dagster_event().event_specific_data
+        if evaluation.passed:
+            passed += 1
+        elif evaluation.severity == dg.AssetCheckSeverity.ERROR:
+            failed.append(check_label(evaluation))
+    return GateResult(checks_passed=passed, failed_checks=sorted(failed))
+
+
+PUBLISHED_KEY = dg.AssetKey(["published", "kpi_mart"])
+
+
+def failed_steps(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """Each failed step with the lines of its error that say what failed (dbt lists them)."""
+    failures = []
+    for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+        event = record.get_dagster_event()
+        error = event.event_specific_data.error
+        text = error.message if error else ""
+        if error and error.cause:
+            text += "\n" + error.cause.message
+        details = [
+            " ".join(line.split()[3:]).split(" [")[0]
+            for line in text.splitlines()
+            if " FAIL " in line or " ERROR " in line
+        ]
+        failures.append(
+            event.step_key + (f" ({'; '.join(sorted(set(details)))})" if details else "")
+        )
+    return sorted(failures)
+
+
+def was_published(instance: dg.DagsterInstance, run_id: str) -> bool:
+    return any(
+        record.get_dagster_event().asset_key == PUBLISHED_KEY
+        for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
+    )
+
+
+def conclude(instance: dg.DagsterInstance, run_id: str, settings: Settings) -> str | None:
+    """After a refresh run: None when it published, else why not (also logged and alerted).
+
+    The published files are never touched here: a refused build only adds a `blocked` row to
+    the build's publication log.
+    """
+    if was_published(instance, run_id):
+        return None
+    gate = gate_for_run(instance, run_id)
+    problems = [f"check {label} failed" for label in gate.failed_checks]
+    problems += [f"step {step} failed" for step in failed_steps(instance, run_id)]
+    message = "publication blocked: " + ("; ".join(problems) or "the run did not reach publish")
+    if settings.build_db.exists():
+        record_blocked(settings, run_id, gate, message)
+    send_alert("publication_blocked", message, run_id=run_id, failed_checks=gate.failed_checks)
+    return message

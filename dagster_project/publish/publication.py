@@ -1,0 +1,197 @@
+"""Write-audit-publish: copy the audited marts into a new file and swap it in atomically.
+
+Readers only ever open ``published/kpi_mart.duckdb`` (read-only) or ``published/parquet/``.
+A publication is built beside them under a temporary name, closed, flushed to disk and then
+renamed over the old one, so a reader sees either the previous publication or the new one,
+never a half-written file. Nothing here writes to a file a reader has open.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+from dagster_project import warehouse
+from dagster_project.ingest.loader import absent_sources
+from dagster_project.publish.sql_files import TEMPLATES, statement
+from dagster_project.settings import Settings
+
+# Files of this storage version open in DuckDB 1.0 and later, which is what BI drivers bundle
+# (the JDBC/ODBC drivers, DBeaver, Metabase and Superset connectors), not only DuckDB 2.0.
+STORAGE_VERSION = "v1.0.0"
+PUBLISHED_FILE = "kpi_mart.duckdb"
+PARQUET_DIR = "parquet"
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """The audit's verdict for a run: which checks passed and which blocking ones failed."""
+
+    checks_passed: int
+    failed_checks: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed_checks
+
+
+@dataclass(frozen=True)
+class Publication:
+    run_id: str
+    as_of_date: date | None
+    path: Path
+    rows_per_table: dict[str, int]
+    absent_sources: list[str]
+
+
+def is_published(table: str) -> bool:
+    """Publications hold the KPI marts and the dimensions BI joins them with; facts stay in
+    the build warehouse (large, and not a reading surface)."""
+    return table.startswith(("kpi_", "dim_"))
+
+
+def published_path(settings: Settings) -> Path:
+    return settings.published_dir / PUBLISHED_FILE
+
+
+def _ensure_log(settings: Settings) -> None:
+    with warehouse.connect(settings) as con:
+        _run(con, "create_publication_log.sql", {})
+
+
+def _record(settings: Settings, **values: object) -> None:
+    with warehouse.connect(settings) as con:
+        _run(con, "create_publication_log.sql", {})
+        _run(con, "record_publication.sql", values)
+
+
+def _run(con: duckdb.DuckDBPyConnection, template: str, params: dict, **context) -> None:
+    for sql in TEMPLATES.render(template, **context):
+        con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+
+
+def _fsync(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def publish(settings: Settings, run_id: str, gate: GateResult) -> Publication:
+    """Publish the build's marts; the caller has verified that ``gate`` passed."""
+    if not gate.passed:
+        raise ValueError("refusing to publish a build whose gate failed")
+    started_at = datetime.now(UTC)
+    _ensure_log(settings)
+    with warehouse.connect(settings, read_only=True) as build:
+        absent = absent_sources(build)
+    settings.published_dir.mkdir(parents=True, exist_ok=True)
+    staging_file = settings.published_dir / f".{PUBLISHED_FILE}.{run_id}.tmp"
+    staging_parquet = settings.published_dir / f".{PARQUET_DIR}.{run_id}.tmp"
+    for leftover in (staging_file, staging_parquet):
+        _remove(leftover)
+    staging_parquet.mkdir()
+
+    con = duckdb.connect(config=settings.duckdb_config())
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        _run(
+            con,
+            "attach.sql",
+            {"build_db": str(settings.build_db), "publication_file": str(staging_file)},
+            storage_version=STORAGE_VERSION,
+        )
+        # Table names come from the build's own catalogue, never from input files.
+        tables = [
+            name
+            for (name,) in con.execute(statement("published_tables.sql")).fetchall()
+            if is_published(name)
+        ]
+        as_of_date = con.execute(statement("as_of_date.sql")).fetchall()[0][0]
+        rows_per_table = {}
+        for table in tables:
+            _run(
+                con,
+                "copy_table.sql",
+                {"path": str(staging_parquet / f"{table}.parquet")},
+                table=table,
+            )
+            rows_per_table[table] = con.execute(
+                statement("count_rows.sql", table=table)
+            ).fetchall()[0][0]
+        entry = {
+            "run_id": run_id,
+            "as_of_date": as_of_date,
+            "started_at": started_at,
+            "finished_at": datetime.now(UTC),
+            "checks_passed": gate.checks_passed,
+            "checks_failed": 0,
+            "failed_checks": [],
+            "rows_per_table": rows_per_table,
+            "absent_sources": absent,
+            "outcome": "published",
+            "message": _absent_message(absent),
+        }
+        _run(
+            con,
+            "copy_publication_log.sql",
+            entry | {"path": str(staging_parquet / "publication_log.parquet")},
+        )
+        con.execute("detach publication")
+    except BaseException:
+        con.close()
+        for leftover in (staging_file, staging_parquet):
+            _remove(leftover)
+        raise
+    con.close()
+
+    _fsync(staging_file)
+    os.replace(staging_file, published_path(settings))
+    _swap_directory(staging_parquet, settings.published_dir / PARQUET_DIR)
+    _record(settings, **entry)
+    return Publication(run_id, as_of_date, published_path(settings), rows_per_table, absent)
+
+
+def record_blocked(settings: Settings, run_id: str, gate: GateResult, message: str) -> None:
+    """Log a refused publication in the build warehouse; the published files are untouched."""
+    now = datetime.now(UTC)
+    _record(
+        settings,
+        run_id=run_id,
+        as_of_date=None,
+        started_at=now,
+        finished_at=now,
+        checks_passed=gate.checks_passed,
+        checks_failed=len(gate.failed_checks),
+        failed_checks=gate.failed_checks,
+        rows_per_table=None,
+        absent_sources=[],
+        outcome="blocked",
+        message=message,
+    )
+
+
+def _absent_message(absent: list[str]) -> str | None:
+    if not absent:
+        return None
+    return f"sources never delivered (absent; their KPIs are left out): {', '.join(absent)}"
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
+def _swap_directory(new: Path, target: Path) -> None:
+    """Put ``new`` in place of ``target``; the old directory is removed afterwards."""
+    old = target.with_name(f".{target.name}.old")
+    _remove(old)
+    if target.exists():
+        target.rename(old)
+    new.rename(target)
+    _remove(old)

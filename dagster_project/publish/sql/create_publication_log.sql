@@ -1,0 +1,17 @@
+-- Every attempt to publish: what was checked, what was published, and the outcome. Lives in
+-- the build warehouse and is copied into each publication.
+create schema if not exists audit;
+
+create table if not exists audit.publication_log (
+    run_id varchar not null,
+    as_of_date date,
+    started_at timestamptz not null,
+    finished_at timestamptz not null,
+    checks_passed integer not null,
+    checks_failed integer not null,
+    failed_checks varchar[] not null,
+    rows_per_table map(varchar, bigint),
+    absent_sources varchar[] not null,
+    outcome varchar not null check (outcome in ('published', 'blocked', 'failed')),
+    message varchar
+);
