@@ -139,6 +139,7 @@ def refresh() -> None:
             f"{refused}\nThe published mart is unchanged; see `kpi status` and the log above."
         )
     click.echo(f"published {published_path(settings)}")
+    click.echo(f"report    {settings.report_file}")
 
 
 def _print_run_summary(result) -> None:

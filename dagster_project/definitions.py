@@ -5,7 +5,7 @@ import dagster as dg
 from dagster_project.audit.checks import audit_checks
 from dagster_project.ingest.assets import raw_assets, raw_checks
 from dagster_project.jobs import refresh_job
-from dagster_project.publish.assets import publication_asset
+from dagster_project.publish.assets import kpi_report, publication_asset
 from dagster_project.publish.publication import is_published
 from dagster_project.resources import WarehouseResource
 from dagster_project.transform.assets import dbt_models, project
@@ -14,7 +14,7 @@ from dagster_project.transform.project import dbt_resource
 marts = [key for key in dbt_models.keys if key.path[0] == "marts"]
 
 defs = dg.Definitions(
-    assets=[*raw_assets, dbt_models, publication_asset(marts)],
+    assets=[*raw_assets, dbt_models, publication_asset(marts), kpi_report],
     asset_checks=[
         *raw_checks,
         audit_checks([k.path[-1] for k in marts if is_published(k.path[-1])]),

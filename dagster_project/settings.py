@@ -22,6 +22,7 @@ DEFAULTS = {
     "KPI_CURRENCY": "CNY",
     "KPI_DUCKDB_MEMORY_LIMIT": "4GB",
     "KPI_DUCKDB_THREADS": "2",
+    "KPI_MAX_REJECTED_SHARE": "0.01",
 }
 
 
@@ -32,6 +33,7 @@ class Settings:
     currency: str
     duckdb_memory_limit: str
     duckdb_threads: int
+    max_rejected_share: float  # above this share of rejected rows a raw table blocks publication
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -49,6 +51,7 @@ class Settings:
             currency=env("KPI_CURRENCY"),
             duckdb_memory_limit=env("KPI_DUCKDB_MEMORY_LIMIT"),
             duckdb_threads=threads,
+            max_rejected_share=float(env("KPI_MAX_REJECTED_SHARE")),
         )
 
     @property
@@ -70,6 +73,10 @@ class Settings:
     @property
     def reports_dir(self) -> Path:
         return self.data_dir / "reports"
+
+    @property
+    def report_file(self) -> Path:
+        return self.reports_dir / "kpi_report.html"
 
     @property
     def dagster_home(self) -> Path:

@@ -86,15 +86,9 @@ class Auditor:
     def _suite(self, name: str) -> Any:
         if name not in self._suites:
             stored = suite_definition(name)
-            suite = self._gx.ExpectationSuite(name=name, meta=stored.get("meta", {}))
-            for expectation in stored["expectations"]:
-                suite.add_expectation_configuration(
-                    self._gx.core.ExpectationConfiguration(
-                        type=expectation["type"],
-                        kwargs=expectation["kwargs"],
-                        severity=expectation.get("severity", "critical"),
-                    )
-                )
+            suite = self._gx.ExpectationSuite(
+                name=name, expectations=stored["expectations"], meta=stored.get("meta", {})
+            )
             self._suites[name] = self._context.suites.add(suite)
         return self._suites[name]
 

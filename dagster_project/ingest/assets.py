@@ -80,22 +80,33 @@ def _contract_check(table: Table) -> dg.AssetChecksDefinition:
         asset=raw_key(table.name),
         name="contract",
         additional_deps=[raw_key(parent) for parent in parents],
-        description="Every delivered file loaded (none failed), rows read = loaded + rejected "
-        "for each file, and every foreign key resolves in the raw layer. Orphans are flagged, "
-        "not rejected: the parent may arrive in a later delivery.",
+        blocking=True,
+        description="Blocks publication when a delivered file failed to load, a file's rows "
+        "read differ from loaded + rejected, or more than KPI_MAX_REJECTED_SHARE of the rows "
+        "read were rejected; warns on fewer rejected rows and on foreign keys that do not "
+        "resolve in the raw layer (orphans are loaded: their parent may arrive later).",
     )
     def contract_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect(read_only=True) as con:
-            return evaluate_contract(con, table)
+            return evaluate_contract(con, table, warehouse.settings().max_rejected_share)
 
     return contract_check
 
 
-def evaluate_contract(con: duckdb.DuckDBPyConnection, table: Table) -> dg.AssetCheckResult:
+def evaluate_contract(
+    con: duckdb.DuckDBPyConnection, table: Table, max_rejected_share: float
+) -> dg.AssetCheckResult:
     failures = con.execute(statement("open_failures.sql"), {"table_name": table.name}).fetchall()
     unbalanced = con.execute(
         statement("unbalanced_files.sql", table=table), {"table_name": table.name}
     ).fetchall()
+    ((rows_read, rows_rejected),) = con.execute(
+        "select coalesce(sum(rows_read), 0), coalesce(sum(rows_rejected), 0)"
+        " from raw._load_manifest where table_name = $table_name",
+        {"table_name": table.name},
+    ).fetchall()
+    rejected_share = rows_rejected / rows_read if rows_read else 0.0
+    blocking = bool(failures or unbalanced or rejected_share > max_rejected_share)
     rejected = dict(
         con.execute(
             "select reason_code, count(*) from raw._rejected_rows where table_name = $table_name"
@@ -115,10 +126,14 @@ def evaluate_contract(con: duckdb.DuckDBPyConnection, table: Table) -> dg.AssetC
         sql = statement("orphans.sql", table=table, foreign_keys=foreign_keys)
         orphans = [row for row in con.execute(sql).fetchall() if row[2] > 0]
     return dg.AssetCheckResult(
-        passed=not failures and not unbalanced and not orphans,
-        severity=dg.AssetCheckSeverity.WARN,
+        passed=not failures and not unbalanced and not orphans and not rows_rejected,
+        severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
         metadata={
             "failed_files": len(failures),
+            "rows_read": rows_read,
+            "rows_rejected": rows_rejected,
+            "rejected_share": rejected_share,
+            "max_rejected_share": max_rejected_share,
             "failures": dg.MetadataValue.md(
                 "\n".join(f"- {message}" for _, _, message in failures) or "none"
             ),

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from dagster_project.publish.gate import gate_for_run
-from dagster_project.publish.publication import publish
+from dagster_project.publish.publication import publish, published_path
 from dagster_project.resources import WarehouseResource
 
 
@@ -41,3 +41,31 @@ def publication_asset(marts: list[dg.AssetKey]) -> dg.AssetsDefinition:
         )
 
     return kpi_mart
+
+
+@dg.asset(
+    key=dg.AssetKey(["reports", "kpi_report"]),
+    group_name="publish",
+    kinds={"html"},
+    deps=[dg.AssetKey(["published", "kpi_mart"])],
+)
+def kpi_report(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """The self-contained HTML KPI report (`reports/kpi_report.html`), rendered from the
+    publication just made: what readers see, never the unaudited build."""
+    from dagster_project.report import render_report
+
+    settings = warehouse.settings()
+    summary = render_report(published_path(settings), settings.report_file)
+    if summary.failed:
+        context.log.warning(f"report parts that could not be read: {summary.failed}")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(summary.out_file)),
+            "as_of_date": str(summary.as_of_date),
+            "chart_points": summary.point_counts,
+            "unavailable": list(summary.unavailable),
+            "failed": [part for part, _ in summary.failed],
+        }
+    )

@@ -56,7 +56,7 @@ def test_defect_has_its_declared_outcome(loaded, name):
     if defect.flag == "empty_file":
         assert outcome.status == "empty"
     if defect.flag == "orphan_foreign_key":
-        check = evaluate_contract(con, contract.table(defect.table))
+        check = evaluate_contract(con, contract.table(defect.table), 0.01)
         assert not check.passed
         orphans = check.metadata["orphan_rows_by_column"].value
         assert orphans and set(orphans.values()) == {defect.rows_in_file}
@@ -71,13 +71,13 @@ def test_clean_files_load_without_a_single_reject_or_orphan(loaded):
     orphan_tables = {d.table for d in DEFECTS.values() if d.flag == "orphan_foreign_key"}
     for table in contract.tables().values():
         if table.name not in orphan_tables:
-            assert evaluate_contract(con, table).metadata["orphan_rows_by_column"].value == {}
+            assert evaluate_contract(con, table, 0.01).metadata["orphan_rows_by_column"].value == {}
 
 
 def test_nothing_is_dropped_silently(loaded):
     con, outcomes = loaded
     for table in contract.tables().values():
-        check = evaluate_contract(con, table)
+        check = evaluate_contract(con, table, 0.01)
         assert check.metadata["unbalanced_files"].value == [], table.name
     read = sum(o.rows_read for o in outcomes.values())
     kept = con.execute("select sum(rows_loaded + rows_rejected) from raw._load_manifest")

@@ -2,44 +2,13 @@
 
 import gzip
 import os
-from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 from dagster_project.ingest import contract
-from dagster_project.ingest.loader import TableLoader
 from dagster_project.ingest.reasons import FileProblem, RowReason
-
-ITEMS_HEADER = "order_id,line_number,product_id,quantity,unit_price,discount_amount"
-
-
-@pytest.fixture
-def landing(tmp_path) -> Path:
-    return tmp_path / "landing"
-
-
-@pytest.fixture
-def con(tmp_path):
-    connection = duckdb.connect(str(tmp_path / "build.duckdb"))
-    connection.execute("set TimeZone = 'UTC'")
-    yield connection
-    connection.close()
-
-
-def deliver(landing: Path, table: str, name: str, content: str | bytes, day="2025-06-01"):
-    path = landing / table / f"dt={day}" / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, str):
-        content = content.encode()
-    path.write_bytes(content)
-    return path
-
-
-def load(con, landing, table: str, run_id="run-1"):
-    return TableLoader(con, landing, contract.table(table), run_id).load()
+from tests.ingest.helpers import ITEMS_HEADER, deliver, load
 
 
 def rejected(con, source_file=None) -> dict[int, str]:

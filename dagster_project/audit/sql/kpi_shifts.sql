@@ -18,10 +18,10 @@ normed as (
         kpi_date,
         series,
         value,
-        avg(value) over trailing as trailing_mean,
-        stddev_samp(value) over trailing as trailing_stddev,
+        avg(value) over trailing_28_days as trailing_mean,
+        stddev_samp(value) over trailing_28_days as trailing_stddev,
     from daily
-    window trailing as (
+    window trailing_28_days as (
         partition by series
         order by kpi_date
         range between interval 28 day preceding and interval 1 day preceding
@@ -35,5 +35,5 @@ select
     trailing_mean,
     (value - trailing_mean) / nullif(trailing_stddev, 0) as z_score,
 from normed
-where kpi_date > (select max(kpi_date) from daily) - interval $window_days day
+where kpi_date > (select max(kpi_date) from daily) - cast($window_days as integer)
 order by series, kpi_date

@@ -12,11 +12,11 @@ normed as (
     select
         business_date,
         row_count,
-        median(row_count) over trailing as trailing_median,
-        avg(row_count) over trailing as trailing_mean,
-        stddev_samp(row_count) over trailing as trailing_stddev,
+        median(row_count) over trailing_28_days as trailing_median,
+        avg(row_count) over trailing_28_days as trailing_mean,
+        stddev_samp(row_count) over trailing_28_days as trailing_stddev,
     from daily
-    window trailing as (
+    window trailing_28_days as (
         order by business_date
         range between interval 28 day preceding and interval 1 day preceding
     )
@@ -29,5 +29,5 @@ select
     row_count / nullif(trailing_median, 0) as ratio_to_median,
     (row_count - trailing_mean) / nullif(trailing_stddev, 0) as z_score,
 from normed
-where business_date > (select max(business_date) from daily) - interval $window_days day
+where business_date > (select max(business_date) from daily) - cast($window_days as integer)
 order by business_date

@@ -20,11 +20,11 @@ normed as (
     select
         business_date,
         row_count,
-        median(row_count) over trailing as trailing_median,
-        avg(row_count) over trailing as trailing_mean,
-        stddev_samp(row_count) over trailing as trailing_stddev,
+        median(row_count) over trailing_28_days as trailing_median,
+        avg(row_count) over trailing_28_days as trailing_mean,
+        stddev_samp(row_count) over trailing_28_days as trailing_stddev,
     from daily
-    window trailing as (
+    window trailing_28_days as (
         order by business_date
         range between interval 28 day preceding and interval 1 day preceding
     )
@@ -42,5 +42,5 @@ select
     end as days_behind,
 from normed
 cross join newest_daily_delivery as newest
-where normed.business_date > (select max(business_date) from daily) - interval $window_days day
+where normed.business_date > (select max(business_date) from daily) - cast($window_days as integer)
 order by normed.business_date

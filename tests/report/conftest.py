@@ -1,0 +1,440 @@
+"""A tiny published KPI mart, built by hand, whose figures the tests can compute on paper.
+
+61 days of data, 2025-05-01 to 2025-06-30 (the as-of date). The headline window is the last 28
+days (Jun 3 - Jun 30) against the 28 before (May 6 - Jun 2):
+
+- sessions 100 a day before; in the window alternately 100 and 140 → 3,360 vs 2,800 (+20.0%);
+- sessions with a purchase 3 a day before; in the window 10 (of 100) and 2 (of 140) on
+  alternate days → 168 / 3,360 = 5.00% (the mean of daily rates would be 5.71%) vs 3.00%;
+- orders 3 → 6 a day (+100.0%); net revenue 300 → 540 a day (+80.0%);
+  AOV numerator 330 → 600 a day: 110.00 → 100.00 (-9.1%);
+- spend 10 a day, attributed revenue 50 → 90 a day: ROAS 5.00 → 9.00 (+80.0%);
+- repurchase cohorts Jan-Jun; complete through March (Mar 31 + 90 days ≤ Jun 30):
+  March 30 / 100 = 30.0%, February 25 / 100 = 25.0% (+5.00 pp);
+- whole-shop turnover days June 4,500 / 100 = 45.0, May 6,000 / 100 = 60.0 (-25.0%, good).
+
+Columns and types are those of the real marts (``describe`` of a dbt build).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "dim_kpis": (
+        "kpi_id VARCHAR",
+        "kpi_name VARCHAR",
+        "section INTEGER",
+        "formula VARCHAR",
+        "unit VARCHAR",
+        "higher_is_better BOOLEAN",
+        "grain VARCHAR",
+        "mart VARCHAR",
+    ),
+    "kpi_daily": (
+        "kpi_date DATE",
+        "kpi_id VARCHAR",
+        "dimension VARCHAR",
+        "dimension_value VARCHAR",
+        "numerator DOUBLE",
+        "denominator DOUBLE",
+        "value DOUBLE",
+        "unit VARCHAR",
+    ),
+    "kpi_traffic_daily": (
+        "kpi_date DATE",
+        "channel VARCHAR",
+        "platform VARCHAR",
+        "device VARCHAR",
+        "sessions BIGINT",
+        "visitors BIGINT",
+        "new_visitor_share_numerator BIGINT",
+        "new_visitor_share_denominator BIGINT",
+        "new_visitor_share DOUBLE",
+        "session_conversion_rate_numerator HUGEINT",
+        "session_conversion_rate_denominator BIGINT",
+        "session_conversion_rate DOUBLE",
+        "user_conversion_rate_numerator BIGINT",
+        "user_conversion_rate_denominator BIGINT",
+        "user_conversion_rate DOUBLE",
+        "channel_share_numerator BIGINT",
+        "channel_share_denominator HUGEINT",
+        "channel_share DOUBLE",
+    ),
+    "kpi_traffic_totals_daily": (
+        "kpi_date DATE",
+        "sessions BIGINT",
+        "visitors BIGINT",
+        "new_visitor_share_numerator BIGINT",
+        "new_visitor_share_denominator BIGINT",
+        "new_visitor_share DOUBLE",
+        "session_conversion_rate_numerator HUGEINT",
+        "session_conversion_rate_denominator BIGINT",
+        "session_conversion_rate DOUBLE",
+        "user_conversion_rate_numerator BIGINT",
+        "user_conversion_rate_denominator BIGINT",
+        "user_conversion_rate DOUBLE",
+        "registrations BIGINT",
+        "registration_rate_numerator BIGINT",
+        "registration_rate_denominator BIGINT",
+        "registration_rate DOUBLE",
+    ),
+    "kpi_funnel_daily": (
+        "kpi_date DATE",
+        "channel VARCHAR",
+        "platform VARCHAR",
+        "device VARCHAR",
+        "step_number INTEGER",
+        "funnel_step VARCHAR",
+        "sessions BIGINT",
+        "previous_step_sessions HUGEINT",
+        "step_sessions HUGEINT",
+        "funnel_step_rate_numerator HUGEINT",
+        "funnel_step_rate_denominator HUGEINT",
+        "funnel_step_rate DOUBLE",
+        "funnel_drop_off_rate DOUBLE",
+        "funnel_cumulative_rate_numerator HUGEINT",
+        "funnel_cumulative_rate_denominator BIGINT",
+        "funnel_cumulative_rate DOUBLE",
+    ),
+    "kpi_orders_daily": (
+        "kpi_date DATE",
+        "channel VARCHAR",
+        "platform VARCHAR",
+        "orders HUGEINT",
+        "units HUGEINT",
+        "gmv DECIMAL(38,2)",
+        "discount_amount DECIMAL(38,2)",
+        "refund_amount DECIMAL(38,2)",
+        "net_revenue DECIMAL(38,2)",
+        "aov_numerator DECIMAL(38,2)",
+        "aov_denominator HUGEINT",
+        "aov DOUBLE",
+        "units_per_order_numerator HUGEINT",
+        "units_per_order_denominator HUGEINT",
+        "units_per_order DOUBLE",
+        "member_revenue_share_numerator DECIMAL(38,2)",
+        "member_revenue_share_denominator DECIMAL(38,2)",
+        "member_revenue_share DOUBLE",
+    ),
+    "kpi_repurchase_cohorts": (
+        "cohort_month DATE",
+        "member_tier VARCHAR",
+        "repurchase_rate_90d_numerator HUGEINT",
+        "repurchase_rate_90d_denominator BIGINT",
+        "repurchase_rate_90d DOUBLE",
+        "is_complete BOOLEAN",
+        "as_of_date DATE",
+    ),
+    "kpi_inventory_monthly": (
+        "kpi_month DATE",
+        "category VARCHAR",
+        "snapshot_days BIGINT",
+        "cogs DECIMAL(38,2)",
+        "units_sold HUGEINT",
+        "units_received HUGEINT",
+        "opening_units HUGEINT",
+        "inventory_turnover_numerator DECIMAL(38,2)",
+        "inventory_turnover_denominator DOUBLE",
+        "inventory_turnover DOUBLE",
+        "inventory_turnover_days_numerator DECIMAL(38,2)",
+        "inventory_turnover_days_denominator DECIMAL(38,2)",
+        "inventory_turnover_days DOUBLE",
+        "sell_through_rate_numerator HUGEINT",
+        "sell_through_rate_denominator HUGEINT",
+        "sell_through_rate DOUBLE",
+    ),
+    "kpi_campaigns": (
+        "campaign_id VARCHAR",
+        "name VARCHAR",
+        "channel VARCHAR",
+        "start_date DATE",
+        "end_date DATE",
+        "budget DECIMAL(18,2)",
+        "target_revenue DECIMAL(18,2)",
+        "target_orders INTEGER",
+        "impressions HUGEINT",
+        "clicks HUGEINT",
+        "spend DECIMAL(38,2)",
+        "attributed_orders HUGEINT",
+        "attributed_first_orders HUGEINT",
+        "attributed_revenue DECIMAL(38,2)",
+        "attributed_cogs DECIMAL(38,2)",
+        "ctr_numerator HUGEINT",
+        "ctr_denominator HUGEINT",
+        "ctr DOUBLE",
+        "cpc_numerator DECIMAL(38,2)",
+        "cpc_denominator HUGEINT",
+        "cpc DOUBLE",
+        "roas_numerator DECIMAL(38,2)",
+        "roas_denominator DECIMAL(38,2)",
+        "roas DOUBLE",
+        "campaign_roi_numerator DECIMAL(38,2)",
+        "campaign_roi_denominator DECIMAL(38,2)",
+        "campaign_roi DOUBLE",
+        "cac_numerator DECIMAL(38,2)",
+        "cac_denominator HUGEINT",
+        "cac DOUBLE",
+        "goal_attainment_numerator DECIMAL(38,2)",
+        "goal_attainment_denominator DECIMAL(18,2)",
+        "goal_attainment DOUBLE",
+        "goal_attainment_orders_numerator HUGEINT",
+        "goal_attainment_orders_denominator INTEGER",
+        "goal_attainment_orders DOUBLE",
+    ),
+}
+
+# Tables the pipeline does not publish yet; the report expects these columns.
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "kpi_experiments": (
+        "experiment_id VARCHAR",
+        "variant VARCHAR",
+        "is_control BOOLEAN",
+        "units BIGINT",
+        "converters BIGINT",
+        "conversion_rate DOUBLE",
+        "absolute_lift DOUBLE",
+        "relative_lift DOUBLE",
+        "z_statistic DOUBLE",
+        "p_value DOUBLE",
+        "ci_lower DOUBLE",
+        "ci_upper DOUBLE",
+        "is_significant BOOLEAN",
+        "srm_p_value DOUBLE",
+        "has_sample_ratio_mismatch BOOLEAN",
+    ),
+    "kpi_delivery_daily": (
+        "kpi_date DATE",
+        "carrier VARCHAR",
+        "on_time_delivery_rate_numerator BIGINT",
+        "on_time_delivery_rate_denominator BIGINT",
+        "on_time_delivery_rate DOUBLE",
+    ),
+    "kpi_service_daily": (
+        "kpi_date DATE",
+        "channel VARCHAR",
+        "category VARCHAR",
+        "csat_numerator BIGINT",
+        "csat_denominator BIGINT",
+        "csat DOUBLE",
+        "nps_numerator BIGINT",
+        "nps_denominator BIGINT",
+        "nps DOUBLE",
+    ),
+    "kpi_scorecard_monthly": (
+        "kpi_id VARCHAR",
+        "month DATE",
+        "owner_team VARCHAR",
+        "actual DOUBLE",
+        "target DOUBLE",
+        "attainment DOUBLE",
+        "weight DOUBLE",
+        "score DOUBLE",
+    ),
+    "publication_log": (
+        "run_id VARCHAR",
+        "as_of_date DATE",
+        "started_at TIMESTAMP WITH TIME ZONE",
+        "finished_at TIMESTAMP WITH TIME ZONE",
+        "checks_passed INTEGER",
+        "checks_failed INTEGER",
+        "outcome VARCHAR",
+    ),
+}
+
+CORE_ROWS = """
+create temp table days as
+select
+    cast(day as date) as kpi_date,
+    cast(day as date) > date '2025-06-02' as in_window,
+    (cast(day as date) - date '2025-05-01') % 2 = 0 as is_even,
+from range(date '2025-05-01', date '2025-07-01', interval 1 day) as t (day);
+
+create temp table base as
+select
+    kpi_date,
+    case when in_window and not is_even then 140 else 100 end as sessions,
+    case when not in_window then 3 when is_even then 10 else 2 end as converted,
+    case when in_window then 6 else 3 end as orders,
+    case when in_window then 540 else 300 end as net_revenue,
+    case when in_window then 600 else 330 end as aov_numerator,
+    10 as spend,
+    case when in_window then 90 else 50 end as attributed_revenue,
+from days;
+
+insert into dim_kpis by name
+select * from (values
+    ('sessions', 'Visits', 1, 'count of sessions', 'count', true),
+    ('session_conversion_rate', 'Conversion rate', 2, 'sessions with a purchase ÷ sessions',
+     'rate', true),
+    ('funnel_step_rate', 'Funnel step conversion', 2, 'step k ÷ step k-1', 'rate', true),
+    ('orders', 'Order volume', 4, 'count of valid orders', 'count', true),
+    ('net_revenue', 'Net revenue', 4, 'GMV - discounts - refunds', 'currency', true),
+    ('aov', 'AOV', 4, '(GMV - discounts) ÷ orders', 'currency', true),
+    ('repurchase_rate_90d', 'Repurchase rate (cohort)', 4, 'reorders in 90 days', 'rate', true),
+    ('inventory_turnover_days', 'Turnover days (DIO)', 5, 'inventory ÷ COGS * days', 'days',
+     false),
+    ('roas', 'ROAS', 7, 'attributed revenue ÷ spend', 'ratio', true),
+    ('campaign_roi', 'Campaign ROI', 7, '(revenue - COGS - spend) ÷ spend', 'ratio', true)
+) as t (kpi_id, kpi_name, section, formula, unit, higher_is_better);
+
+insert into kpi_daily by name
+select kpi_date, 'sessions' as kpi_id, sessions as numerator, null as denominator,
+    sessions as value, 'count' as unit,
+from base
+union all
+select kpi_date, 'session_conversion_rate', converted, sessions, converted / sessions, 'rate'
+from base
+union all
+select kpi_date, 'orders', orders, null, orders, 'count' from base
+union all
+select kpi_date, 'net_revenue', net_revenue, null, net_revenue, 'currency' from base
+union all
+select kpi_date, 'aov', aov_numerator, orders, aov_numerator / orders, 'currency' from base
+union all
+select kpi_date, 'roas', attributed_revenue, spend, attributed_revenue / spend, 'ratio'
+from base;
+update kpi_daily set dimension = 'all', dimension_value = 'all';
+
+insert into kpi_traffic_totals_daily by name
+select kpi_date, sessions, sessions as visitors,
+    converted as session_conversion_rate_numerator,
+    sessions as session_conversion_rate_denominator,
+    converted / sessions as session_conversion_rate,
+from base;
+
+insert into kpi_traffic_daily by name
+select kpi_date, 'organic_search' as channel, 'web' as platform, 'desktop' as device,
+    sessions - 40 as sessions, converted as session_conversion_rate_numerator,
+    sessions - 40 as session_conversion_rate_denominator,
+from base
+union all
+select kpi_date, 'paid_search', 'app', 'mobile', 40, 0, 40 from base;
+
+insert into kpi_funnel_daily by name
+select base.kpi_date, 'organic_search' as channel, 'web' as platform, 'desktop' as device,
+    steps.step_number, steps.funnel_step, 100 as sessions,
+    steps.previous_step_sessions, steps.step_sessions,
+    steps.step_sessions as funnel_step_rate_numerator,
+    steps.previous_step_sessions as funnel_step_rate_denominator,
+    steps.step_sessions / steps.previous_step_sessions as funnel_step_rate,
+from base
+cross join (values
+    (1, 'product_view', 100, 60), (2, 'add_to_cart', 60, 30),
+    (3, 'begin_checkout', 30, 15), (4, 'purchase', 15, 5)
+) as steps (step_number, funnel_step, previous_step_sessions, step_sessions);
+
+insert into kpi_orders_daily by name
+select kpi_date, 'organic_search' as channel, 'web' as platform, orders,
+    net_revenue, aov_numerator, orders as aov_denominator, aov_numerator / orders as aov,
+from base;
+
+insert into kpi_repurchase_cohorts by name
+select cohort_month, tier as member_tier,
+    numerator as repurchase_rate_90d_numerator, 100 as repurchase_rate_90d_denominator,
+    numerator / 100 as repurchase_rate_90d,
+    cohort_month <= date '2025-03-01' as is_complete, date '2025-06-30' as as_of_date,
+from (values
+    (date '2025-01-01', 20), (date '2025-02-01', 25), (date '2025-03-01', 30),
+    (date '2025-04-01', 22), (date '2025-05-01', 15), (date '2025-06-01', 5)
+) as cohorts (cohort_month, numerator)
+cross join (values ('all'), ('gold')) as tiers (tier);
+
+insert into kpi_inventory_monthly by name
+select kpi_month, category, days_numerator as inventory_turnover_days_numerator,
+    100 as inventory_turnover_days_denominator,
+    days_numerator / 100 as inventory_turnover_days,
+from (values
+    (date '2025-05-01', 'all', 6000), (date '2025-05-01', 'Apparel', 7000),
+    (date '2025-05-01', 'Home', 5000), (date '2025-06-01', 'all', 4500),
+    (date '2025-06-01', 'Apparel', 5200), (date '2025-06-01', 'Home', 3100)
+) as t (kpi_month, category, days_numerator);
+
+insert into kpi_campaigns by name
+select * from (values
+    ('CMP-01', 'Summer Search', 'paid_search', date '2025-05-01', 400.00, 2400.00, 2000.00, 1.5),
+    ('CMP-02', 'Newsletter', 'email', date '2025-06-01', 100.00, 1200.00, 900.00, 8.0)
+) as t (campaign_id, name, channel, start_date, spend, roas_numerator, campaign_roi_numerator,
+        ctr);
+update kpi_campaigns set roas_denominator = spend, campaign_roi_denominator = spend,
+    roas = roas_numerator / spend, campaign_roi = campaign_roi_numerator / spend;
+"""
+
+OPTIONAL_ROWS = """
+insert into kpi_experiments by name
+select * from (values
+    ('EXP-01', 'control', true, 1000, 30, 0.030, null, null, null, null, false, false),
+    ('EXP-01', 'treatment', false, 1000, 45, 0.045, 0.015, 0.0012, 0.0288, 0.046, true, false),
+    ('EXP-02', 'control', true, 800, 40, 0.050, null, null, null, null, false, false),
+    ('EXP-02', 'treatment', false, 820, 38, 0.046, -0.004, -0.025, 0.017, 0.71, false, true)
+) as t (experiment_id, variant, is_control, units, converters, conversion_rate,
+        absolute_lift, ci_lower, ci_upper, p_value, is_significant, has_sample_ratio_mismatch);
+
+insert into kpi_delivery_daily by name
+select kpi_date, carrier, on_time as on_time_delivery_rate_numerator,
+    10 as on_time_delivery_rate_denominator, on_time / 10 as on_time_delivery_rate,
+from days
+cross join (values ('SF Express', 9), ('ZTO', 8)) as carriers (carrier, on_time);
+
+insert into kpi_service_daily by name
+select kpi_date, 'chat' as channel, 'delivery' as category,
+    8 as csat_numerator, 10 as csat_denominator, 0.8 as csat,
+    3 as nps_numerator, 10 as nps_denominator, 0.3 as nps,
+from days;
+
+insert into kpi_scorecard_monthly by name
+select * from (values
+    ('sessions', date '2025-06-01', 'Growth', 3500.0, 3000.0, 1.1667, 60.0, 70.0),
+    ('roas', date '2025-06-01', 'Growth', 9.0, 10.0, 0.9, 40.0, 36.0),
+    ('inventory_turnover_days', date '2025-06-01', 'Merchandising', 45.0, 50.0, 1.1111, 100.0,
+     111.11),
+    ('sessions', date '2025-05-01', 'Growth', 3000.0, 3000.0, 1.0, 60.0, 60.0)
+) as t (kpi_id, month, owner_team, actual, target, attainment, weight, score);
+
+insert into publication_log by name
+select * from (values
+    ('run-1', date '2025-06-29', timestamptz '2025-06-30 18:00:00+00',
+     timestamptz '2025-06-30 18:02:00+00', 38, 2, 'failed'),
+    ('run-2', date '2025-06-30', timestamptz '2025-06-30 19:00:00+00',
+     timestamptz '2025-06-30 19:03:00+00', 42, 0, 'published')
+) as t (run_id, as_of_date, started_at, finished_at, checks_passed, checks_failed, outcome);
+"""
+
+
+def build_mart(path: Path, *, optional: bool = False, schema: str = "main") -> Path:
+    """Write the hand-made mart to ``path``; with ``optional``, also the not-yet-published
+    tables and a publication log."""
+    tables = dict(COLUMNS, **(OPTIONAL_COLUMNS if optional else {}))
+    con = duckdb.connect(str(path))
+    try:
+        if schema != "main":
+            con.execute(f"create schema {schema}")
+            con.execute(f"use {schema}")
+        for table, columns in tables.items():
+            con.execute(f"create table {table} ({', '.join(columns)})")
+        con.execute(CORE_ROWS)
+        if optional:
+            con.execute(OPTIONAL_ROWS)
+    finally:
+        con.close()
+    return path
+
+
+@pytest.fixture
+def core_mart(tmp_path: Path) -> Path:
+    """The tables published today: no A/B, delivery, service, scorecard or publication log."""
+    return build_mart(tmp_path / "kpi_mart.duckdb")
+
+
+@pytest.fixture
+def full_mart(tmp_path: Path) -> Path:
+    return build_mart(tmp_path / "kpi_mart_full.duckdb", optional=True)
+
+
+@pytest.fixture
+def mart_builder():
+    """build_mart, for tests that need a variant of the mart."""
+    return build_mart
