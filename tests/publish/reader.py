@@ -1,0 +1,43 @@
+"""A BI reader: queries the published mart read-only in a loop until told to stop.
+
+Usage: python reader.py PUBLISHED_FILE OUT_JSON STOP_FILE
+
+Each answer is (run_id of the newest publication_log entry, publication_log rows, kpi_daily
+rows, sum of kpi_daily values), all read on one connection, so every answer should describe
+exactly one publication. Errors are counted, not raised.
+"""
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+QUERY = """
+select
+    (select run_id from publication_log order by finished_at desc limit 1),
+    (select count(*) from publication_log),
+    (select count(*) from kpi_daily),
+    (select round(sum(value), 6) from kpi_daily)
+"""
+
+
+def main() -> None:
+    published, out, stop = (Path(arg) for arg in sys.argv[1:4])
+    answers, errors = [], []
+    while not stop.exists():
+        try:
+            con = duckdb.connect(str(published), read_only=True)
+            try:
+                answers.append(list(con.execute(QUERY).fetchall()[0]))
+            finally:
+                con.close()
+        except duckdb.Error as error:
+            errors.append(str(error))
+        time.sleep(0.01)
+    out.write_text(json.dumps({"answers": answers, "errors": errors}))
+
+
+if __name__ == "__main__":
+    main()

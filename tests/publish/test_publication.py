@@ -1,0 +1,137 @@
+"""Write-audit-publish on the demo shop: what a publication holds, that readers never see a
+half-written one, and that a failed gate changes nothing readers see."""
+
+import hashlib
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import ClassVar
+
+import duckdb
+import pytest
+
+from dagster_project.generator import generate
+from dagster_project.generator.truths import DEMO
+from dagster_project.publish.publication import GateResult, publish, published_path
+from dagster_project.settings import Settings
+
+READER = Path(__file__).with_name("reader.py")
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def demo_copy(demo_pipeline, tmp_path, monkeypatch) -> Settings:
+    """A private copy of the demo's data directory, safe to refresh and publish again."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(demo_pipeline.data_dir, data_dir, symlinks=True)
+    monkeypatch.setenv("KPI_DATA_DIR", str(data_dir))
+    return Settings.from_env()
+
+
+def test_the_demo_refresh_published_marts_parquet_and_report(demo_pipeline):
+    settings = demo_pipeline
+    con = duckdb.connect(str(published_path(settings)), read_only=True)
+    tables = {name for (name,) in con.execute("show tables").fetchall()}
+    assert {
+        "kpi_daily",
+        "kpi_orders_daily",
+        "kpi_campaigns",
+        "dim_kpis",
+        "dim_date",
+        "publication_log",
+    } <= tables
+    assert not any(name.startswith("fct_") for name in tables)
+    (log,) = con.execute(
+        "select outcome, checks_failed, checks_passed > 0, as_of_date, rows_per_table"
+        " from publication_log"
+    ).fetchall()
+    assert log[:4] == ("published", 0, True, DEMO.start.replace(month=11, day=30))
+    for table in tables:
+        parquet = settings.published_dir / "parquet" / f"{table}.parquet"
+        rows = con.execute(f"select count(*) from '{parquet}'").fetchall()[0][0]
+        assert rows == con.execute(f"select count(*) from {table}").fetchall()[0][0], table
+        if table != "publication_log":
+            assert log[4][table] == rows
+    assert settings.report_file.stat().st_size > 10_000
+    assert list((settings.data_dir / "audit" / "data_docs").glob("*/index.html"))
+
+
+def test_readers_see_exactly_one_whole_publication_at_a_time(demo_copy, tmp_path):
+    out, stop = tmp_path / "answers.json", tmp_path / "stop"
+    reader = subprocess.Popen(
+        [sys.executable, str(READER), str(published_path(demo_copy)), str(out), str(stop)]
+    )
+    try:
+        time.sleep(1)
+        for run in ("concurrent-1", "concurrent-2", "concurrent-3"):
+            publish(demo_copy, run, GateResult(checks_passed=1))
+        time.sleep(1)
+    finally:
+        stop.touch()
+        reader.wait(timeout=60)
+    result = json.loads(out.read_text())
+    assert result["errors"] == []
+    by_run = {}
+    for run_id, log_rows, kpi_rows, kpi_sum in result["answers"]:
+        by_run.setdefault(run_id, set()).add((log_rows, kpi_rows, kpi_sum))
+    # every answer matches the one publication its log names, and the reader saw them change
+    assert all(len(contents) == 1 for contents in by_run.values()), by_run
+    assert len(by_run) >= 2
+    print(f"{len(result['answers'])} answers from {len(by_run)} publications, 0 errors")
+
+
+class _Hook(http.server.BaseHTTPRequestHandler):
+    received: ClassVar[list] = []
+
+    def do_POST(self):
+        length = int(self.headers["Content-Length"])
+        _Hook.received.append(json.loads(self.rfile.read(length)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_defect_blocks_the_refresh_and_leaves_the_publication_untouched(demo_copy):
+    before = sha256(published_path(demo_copy))
+    report_before = sha256(demo_copy.report_file)
+    generate(demo_copy.landing_dir, **asdict(DEMO), defects=["truncated_gzip"])
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    secret_url = f"http://127.0.0.1:{server.server_port}/hook?token=s3cret"
+    try:
+        result = subprocess.run(
+            [str(Path(sys.executable).with_name("kpi")), "refresh"],
+            env=os.environ
+            | {"KPI_DATA_DIR": str(demo_copy.data_dir), "KPI_ALERT_WEBHOOK": secret_url},
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+    finally:
+        server.shutdown()
+    assert result.returncode != 0
+    assert "publication blocked" in result.stderr
+    assert "raw/events:contract" in result.stderr
+    assert sha256(published_path(demo_copy)) == before
+    assert sha256(demo_copy.report_file) == report_before
+    (alert,) = _Hook.received
+    assert alert["event"] == "publication_blocked"
+    assert "raw/events:contract" in alert["failed_checks"]
+    assert "s3cret" not in result.stdout + result.stderr
+    con = duckdb.connect(str(demo_copy.build_db), read_only=True)
+    last = con.execute(
+        "select outcome, failed_checks from audit.publication_log order by finished_at desc limit 1"
+    ).fetchall()[0]
+    assert last[0] == "blocked" and "raw/events:contract" in last[1]
