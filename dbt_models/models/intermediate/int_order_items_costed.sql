@@ -18,6 +18,11 @@ products as (
     select * from {{ ref('stg_products') }}
 ),
 
+first_versions as (
+    select * from products_history
+    qualify row_number() over (partition by product_id order by valid_from) = 1
+),
+
 costed as (
     select
         order_items.order_id,
@@ -32,7 +37,7 @@ costed as (
         order_items.unit_price,
         order_items.discount_amount,
         -- the version valid at order time; a sale before the first version takes that one
-        coalesce(version_at_order.unit_cost, products.unit_cost) as unit_cost,
+        coalesce(version_at_order.unit_cost, first_version.unit_cost) as unit_cost,
     from order_items
     inner join orders on order_items.order_id = orders.order_id
     left join products on order_items.product_id = products.product_id
@@ -40,6 +45,8 @@ costed as (
         on order_items.product_id = version_at_order.product_id
         and orders.ordered_at >= version_at_order.valid_from
         and (orders.ordered_at < version_at_order.valid_to or version_at_order.valid_to is null)
+    left join first_versions as first_version
+        on order_items.product_id = first_version.product_id
 )
 
 select

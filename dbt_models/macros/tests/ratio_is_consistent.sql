@@ -1,0 +1,50 @@
+{#-
+    A ratio KPI's value agrees with the numerator and denominator published beside it (the
+    ratio() macro writes <name>_numerator, <name>_denominator and <name>). Fails with one row
+    per violation of:
+      - the value is NULL exactly when the denominator is 0 or NULL (never 0 or ±infinity);
+      - otherwise value = numerator ÷ denominator within 1e-9, relative to the larger of 1 and
+        the expected value (a NaN or ±infinity value never satisfies this).
+    `numerator` and `denominator` default to <column>_numerator and <column>_denominator.
+    With `measures_have_null_denominator` (kpi_daily), a row whose denominator is NULL is a
+    plain measure and its value must equal its numerator.
+-#}
+{% test ratio_is_consistent(
+    model, column_name, numerator=none, denominator=none, measures_have_null_denominator=false
+) -%}
+{%- set numerator = numerator or column_name ~ '_numerator' -%}
+{%- set denominator = denominator or column_name ~ '_denominator' -%}
+
+with
+
+ratios as (
+    select
+        cast({{ numerator }} as double) as numerator,
+        cast({{ denominator }} as double) as denominator,
+        cast({{ column_name }} as double) as value,
+    from {{ model }}
+),
+
+checked as (
+    select
+        *,
+        case
+            {%- if measures_have_null_denominator %}
+            when denominator is null
+                then
+                    (value is null and numerator is null)
+                    or abs(value - numerator) <= 1e-9 * greatest(abs(numerator), 1)
+            {%- endif %}
+            when denominator is null or denominator = 0 then value is null
+            when numerator is null then value is null
+            else
+                abs(value - numerator / denominator)
+                <= 1e-9 * greatest(abs(numerator / denominator), 1)
+        end as is_consistent,
+    from ratios
+)
+
+select * from checked
+where not coalesce(is_consistent, false)
+
+{%- endtest %}

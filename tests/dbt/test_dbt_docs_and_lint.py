@@ -1,0 +1,232 @@
+"""The dbt project documents, types and tests every model, its KPI metadata agrees with the KPI
+registry, and SQLFluff passes.
+
+Reads the manifest of `dbt parse` (no warehouse needed): columns and tests there are the YAML's.
+That the YAML columns match what the SQL produces is enforced by the marts' contracts at build.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dagster_project.settings import DBT_PROJECT_DIR
+
+REPO_DIR = DBT_PROJECT_DIR.parent
+PROJECT = "ecommerce_kpi"
+REGISTRY = DBT_PROJECT_DIR / "models/marts/kpi/_kpi__registry.yml"
+PRIMARY_KEY_TESTS = {"unique", "unique_combination"}
+RATIO_TESTS = {"ratio_is_consistent", "null_ratios"}
+
+
+def _tool(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def _isolated_env(root: Path) -> dict[str, str]:
+    """dbt (and SQLFluff's dbt templater) writing only under `root`, never in the repository."""
+    (root / "data" / "warehouse").mkdir(parents=True, exist_ok=True)
+    return os.environ | {
+        "KPI_DATA_DIR": str(root / "data"),
+        "DBT_TARGET_PATH": str(root / "target"),
+        "DBT_LOG_PATH": str(root / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+@pytest.fixture(scope="module")
+def sqlfluff_lint(tmp_path_factory):
+    """`sqlfluff lint` in the background (the slow part), started before dbt parses."""
+    env = _isolated_env(tmp_path_factory.mktemp("sqlfluff"))
+    process = subprocess.Popen(
+        [_tool("sqlfluff"), "lint", "dbt_models/models", "dbt_models/macros"],
+        cwd=REPO_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    yield process
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def manifest(sqlfluff_lint, tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("dbt_parse")
+    result = subprocess.run(
+        [
+            _tool("dbt"),
+            "parse",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+        ],
+        env=_isolated_env(root),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads((root / "target" / "manifest.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def models(manifest) -> dict[str, dict]:
+    return {
+        node["name"]: node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["package_name"] == PROJECT
+    }
+
+
+@pytest.fixture(scope="module")
+def tests_by_model(manifest) -> dict[str, list[dict]]:
+    """Generic data tests per model name (unit tests are not data tests)."""
+    found: dict[str, list[dict]] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "test" and node.get("test_metadata"):
+            attached = node.get("attached_node") or ""
+            found.setdefault(attached.rsplit(".", 1)[-1], []).append(node)
+    return found
+
+
+def _is_mart(node: dict) -> bool:
+    return node["original_file_path"].startswith("models/marts/")
+
+
+def _registry() -> list[dict]:
+    document = yaml.safe_load(REGISTRY.read_text())
+    (dim_kpis,) = [m for m in document["models"] if m["name"] == "dim_kpis"]
+    return dim_kpis["config"]["meta"]["kpis"]
+
+
+def _kpi_columns(models: dict[str, dict]) -> dict[str, set[str]]:
+    """KPI ids per model, from its columns' meta.kpi_id."""
+    published: dict[str, set[str]] = {}
+    for name, node in models.items():
+        for column in node["columns"].values():
+            kpi_id = (column.get("meta") or {}).get("kpi_id") or (
+                (column.get("config") or {}).get("meta") or {}
+            ).get("kpi_id")
+            if kpi_id:
+                published.setdefault(name, set()).add(kpi_id)
+    return published
+
+
+# --- (a) documentation and tests ------------------------------------------------------------
+
+
+def test_every_model_file_is_a_model(models):
+    sql_files = {path.stem for path in (DBT_PROJECT_DIR / "models").rglob("*.sql")}
+    assert sql_files == set(models)
+
+
+def test_every_model_has_a_yaml_entry_with_a_description(models):
+    missing = sorted(name for name, node in models.items() if not node.get("patch_path"))
+    undescribed = sorted(name for name, node in models.items() if not node["description"].strip())
+    assert missing == [], f"models without a YAML entry: {missing}"
+    assert undescribed == [], f"models without a description: {undescribed}"
+
+
+def test_every_documented_column_has_a_description_and_a_data_type(models):
+    gaps = [
+        f"{name}.{column_name}"
+        for name, node in models.items()
+        for column_name, column in node["columns"].items()
+        if not column["description"].strip() or not column.get("data_type")
+    ]
+    assert gaps == []
+
+
+def test_every_mart_enforces_a_fully_documented_contract(models):
+    marts = {name: node for name, node in models.items() if _is_mart(node)}
+    assert marts, "no mart models found"
+    uncontracted = sorted(n for n, node in marts.items() if not node["contract"]["enforced"])
+    without_columns = sorted(n for n, node in marts.items() if not node["columns"])
+    assert uncontracted == [], f"marts without an enforced contract: {uncontracted}"
+    assert without_columns == [], f"marts without documented columns: {without_columns}"
+
+
+def test_every_model_has_a_primary_key_test(models, tests_by_model):
+    untested = sorted(
+        name
+        for name in models
+        if not any(
+            test["test_metadata"]["name"] in PRIMARY_KEY_TESTS
+            for test in tests_by_model.get(name, [])
+        )
+    )
+    assert untested == [], f"models without a unique / unique_combination test: {untested}"
+
+
+def test_every_ratio_of_the_kpi_marts_is_checked(models, tests_by_model):
+    """A column <id>_denominator makes <id> a ratio value: both ratio tests must cover it."""
+    unchecked = []
+    for name, node in models.items():
+        if not node["original_file_path"].startswith("models/marts/kpi/"):
+            continue
+        for column_name in node["columns"]:
+            if not column_name.endswith("_denominator"):
+                continue
+            value = column_name.removesuffix("_denominator")
+            tests = {
+                test["test_metadata"]["name"]
+                for test in tests_by_model.get(name, [])
+                if test.get("column_name") == value
+            }
+            if value not in node["columns"] or not RATIO_TESTS.issubset(tests):
+                unchecked.append(f"{name}.{value}")
+    assert unchecked == []
+
+
+# --- (b) KPI metadata agrees with the registry ----------------------------------------------
+
+
+def test_registry_ids_are_unique_and_name_existing_marts(models):
+    registry = _registry()
+    ids = [kpi["id"] for kpi in registry]
+    assert len(ids) == len(set(ids)), "duplicate KPI ids in the registry"
+    unknown_marts = sorted({kpi["mart"] for kpi in registry} - set(models))
+    assert unknown_marts == []
+
+
+def test_every_kpi_id_on_a_column_is_in_the_registry(models):
+    registered = {kpi["id"] for kpi in _registry()}
+    published = _kpi_columns(models)
+    assert published, "no column carries meta.kpi_id"
+    unknown = sorted(
+        f"{model}: {kpi_id}"
+        for model, kpi_ids in published.items()
+        for kpi_id in kpi_ids - registered
+    )
+    outside_marts = sorted(model for model in published if not _is_mart(models[model]))
+    assert unknown == [], "meta.kpi_id not in the registry"
+    assert outside_marts == [], "meta.kpi_id outside the marts"
+
+
+def test_every_registered_kpi_is_published_by_its_mart(models):
+    published = _kpi_columns(models)
+    unpublished = sorted(
+        f"{kpi['id']} (mart {kpi['mart']})"
+        for kpi in _registry()
+        if kpi["id"] not in published.get(kpi["mart"], set())
+    )
+    assert unpublished == []
+
+
+# --- (c) SQLFluff -----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_sqlfluff_lint_passes(sqlfluff_lint):
+    """The dbt templater compiles every model: about 45 s, run while dbt parses."""
+    output, _ = sqlfluff_lint.communicate(timeout=240)
+    report = "\n".join(line for line in output.splitlines() if not line.startswith("WARNING"))
+    assert sqlfluff_lint.returncode == 0, report
