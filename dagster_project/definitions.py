@@ -12,13 +12,11 @@ from dagster_project.transform.assets import dbt_models, project
 from dagster_project.transform.project import dbt_resource
 
 marts = [key for key in dbt_models.keys if key.path[0] == "marts"]
+published_tables = [key.path[-1] for key in marts if is_published(key.path[-1])]
 
 defs = dg.Definitions(
     assets=[*raw_assets, dbt_models, publication_asset(marts), kpi_report],
-    asset_checks=[
-        *raw_checks,
-        audit_checks([k.path[-1] for k in marts if is_published(k.path[-1])]),
-    ],
+    asset_checks=[*raw_checks, *audit_checks(published_tables)],
     jobs=[refresh_job],
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource(project)},
 )

@@ -58,3 +58,11 @@ def test_every_raw_asset_has_a_contract_check():
 def test_refresh_job_selects_every_asset():
     job = defs.resolve_job_def("refresh")
     assert job.asset_layer.selected_asset_keys == defs.resolve_asset_graph().get_all_asset_keys()
+
+
+def test_the_refresh_job_runs_dbt_and_each_audit_in_one_step():
+    """A blocking check that needed dbt's output while dbt waited for it once split the dbt
+    build into two steps, the first running before any raw table was loaded."""
+    steps = [node.name for node in defs.resolve_job_def("refresh").graph.node_defs]
+    assert len(steps) == len(set(steps))
+    assert {"dbt_models", "audit_raw", "audit", "published__kpi_mart"} <= set(steps)

@@ -6,6 +6,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from dagster_project.resources import WarehouseResource
 from dagster_project.transform.project import dbt_project, ensure_manifest
 
 
@@ -26,8 +27,12 @@ project = dbt_project()
     project=project,
     dagster_dbt_translator=KpiTranslator(),
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+def dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+) -> Iterator[Any]:
     """Build every selected dbt model and run its tests, in dependency order."""
-    # artefacts and logs under the data directory, replaced by each build
+    # dbt-duckdb does not create the warehouse's folder; artefacts and logs go under the data
+    # directory, replaced by each build
+    warehouse.settings().warehouse_dir.mkdir(parents=True, exist_ok=True)
     target_path = project.target_path / "build"
     yield from dbt.cli(["build"], context=context, target_path=target_path).stream()
