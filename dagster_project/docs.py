@@ -5,7 +5,6 @@ same YAML that dbt enforces as contracts, so the two cannot drift. Regenerate wi
 ``python -m dagster_project.docs`` (a test fails when the README is out of date).
 """
 
-
 import yaml
 
 from dagster_project.publish.publication import is_published
