@@ -73,7 +73,7 @@ def _multi_check(name: str, audit_targets: list[AuditTarget]) -> dg.AssetChecksD
     ) -> Iterator[dg.AssetCheckResult]:
         """Great Expectations suites from `expectations/` on what the run will publish."""
         settings = warehouse.settings()
-        docs_dir = settings.data_docs_dir(context.run_id)
+        docs_dir = settings.data_docs_dir(context.run.run_id)
         auditor = Auditor(docs_dir)
         selected = context.selected_asset_check_keys
         with warehouse.connect(read_only=True) as con:
