@@ -13,6 +13,8 @@ from dagster_project.sql_templates import SqlTemplates
 TEMPLATES = SqlTemplates(__package__)
 # Volume and shift checks look at the newest days: what a refresh is about to publish.
 WINDOW_DAYS = 7
+# Below this many rows a day (the trailing median) a ratio to the norm is noise, not a signal.
+MIN_ROWS_FOR_RATIO = 50
 # Facts whose daily volume is audited, with the business date each one counts on.
 FACT_DATES = {
     "fct_sessions": "session_date",
@@ -67,6 +69,7 @@ def targets(published_tables: list[str]) -> list[AuditTarget]:
                     "daily_tables": daily,
                     "is_daily": table.is_daily,
                     "window_days": WINDOW_DAYS,
+                    "min_rows": MIN_ROWS_FOR_RATIO,
                 },
             ),
         )
@@ -78,7 +81,10 @@ def targets(published_tables: list[str]) -> list[AuditTarget]:
             dg.AssetKey(["marts", fact]),
             f"volume_facts_{fact}",
             _query(
-                "volume_fact.sql", {"window_days": WINDOW_DAYS}, fact=fact, date_column=date_column
+                "volume_fact.sql",
+                {"window_days": WINDOW_DAYS, "min_rows": MIN_ROWS_FOR_RATIO},
+                fact=fact,
+                date_column=date_column,
             ),
         )
         for fact, date_column in FACT_DATES.items()

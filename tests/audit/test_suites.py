@@ -81,10 +81,15 @@ def test_a_daily_source_that_stops_delivering_blocks(auditor, tmp_path):
     assert sessions.passed and campaigns.passed
 
 
-def test_a_collapsed_day_blocks(auditor, tmp_path):
+def test_a_collapsed_day_blocks_but_small_counts_are_not_judged(auditor, tmp_path):
     con = duckdb.connect(str(tmp_path / "build.duckdb"))
     ensure_tables(con, contract.table("sessions"))
     _manifest_days(con, "sessions", 29)
+    _manifest_days(con, "orders", 29, rows=8)  # a small shop: 8 orders a day, then 1
+    con.execute(
+        "insert into raw._load_manifest values ('orders/dt=2025-06-30/a.csv', 'orders',"
+        " date '2025-06-30', 1, 1, 'x', 'loaded', 1, 1, 0, now(), 'run')"
+    )
     con.execute(
         "insert into raw._load_manifest values ('sessions/dt=2025-06-30/a.csv', 'sessions',"
         " date '2025-06-30', 1, 1, 'x', 'loaded', 5, 5, 0, now(), 'run')"
@@ -93,3 +98,5 @@ def test_a_collapsed_day_blocks(auditor, tmp_path):
     outcome = auditor.validate("volume_raw", "collapsed_sessions", frame)
     assert outcome.blocking
     assert {f.kwargs["column"] for f in outcome.failures} >= {"ratio_to_median"}
+    small = {t.name: t for t in targets(PUBLISHED)}["volume_raw_orders"].frame(con)
+    assert auditor.validate("volume_raw", "small_orders", small).passed

@@ -116,5 +116,6 @@ def test_day_by_day_equals_full_refresh(delivered, tmp_path, monkeypatch):
         ).fetchall()[0][0]
         assert rows > 0, fact
         assert (only_full, only_daily) == (0, 0), (
-            f"{fact}: {only_full} rows only in the full refresh, {only_daily} only in the daily build"
+            f"{fact}: {only_full} rows only in the full refresh, "
+            f"{only_daily} only in the daily build"
         )

@@ -1,5 +1,5 @@
 -- Rows per business day of one fact, against its trailing 28-day norm, for the latest
--- `window_days` days.
+-- `window_days` days (the ratio only where the norm is at least `min_rows` rows).
 with
 
 daily as (
@@ -26,7 +26,7 @@ select
     business_date,
     row_count,
     trailing_median,
-    row_count / nullif(trailing_median, 0) as ratio_to_median,
+    case when trailing_median >= $min_rows then row_count / trailing_median end as ratio_to_median,
     (row_count - trailing_mean) / nullif(trailing_stddev, 0) as z_score,
 from normed
 where business_date > (select max(business_date) from daily) - cast($window_days as integer)

@@ -1,5 +1,5 @@
 -- Rows loaded per business day of one raw table, against its trailing 28-day norm, for the
--- latest `window_days` days. `days_behind`, for sources that deliver daily, is how many days
+-- latest `window_days` days (the ratio only where the norm is at least `min_rows` rows). `days_behind`, for sources that deliver daily, is how many days
 -- the table's last delivery lags the newest delivery of any daily source.
 with
 
@@ -34,7 +34,11 @@ select
     normed.business_date,
     normed.row_count,
     normed.trailing_median,
-    normed.row_count / nullif(normed.trailing_median, 0) as ratio_to_median,
+    -- below `min_rows` a day's count is too small for a ratio to mean anything
+    case
+        when normed.trailing_median >= $min_rows
+            then normed.row_count / normed.trailing_median
+    end as ratio_to_median,
     (normed.row_count - normed.trailing_mean) / nullif(normed.trailing_stddev, 0) as z_score,
     case
         when $is_daily

@@ -8,6 +8,13 @@
 {%- set campaigns = ['ctr', 'cpc', 'roas', 'campaign_roi', 'cac'] %}
 {%- set campaign_measures = ['spend', 'impressions', 'clicks', 'attributed_orders',
                              'attributed_revenue'] %}
+{%- set delivery = ['on_time_delivery_rate', 'delivery_days', 'shipping_cost_per_order',
+                    'shipping_cost_ratio'] %}
+{%- set delivery_measures = ['overdue_open_shipments'] %}
+{%- set service = ['tickets_per_1k_orders', 'sla_attainment', 'first_contact_resolution', 'csat',
+                   'nps', 'survey_response_rate', 'detractor_follow_up_rate'] %}
+{%- set service_measures = ['tickets', 'first_response_minutes', 'first_response_minutes_p90',
+                            'resolution_hours', 'resolution_hours_p90'] %}
 with
 
 data_range as (
@@ -32,6 +39,10 @@ traffic_all as (
         totals.{{ kpi_id }}_denominator,
         totals.{{ kpi_id }},
         {%- endfor %}
+        -- the whole shop's share of its own sessions: 1 on any day with traffic
+        {{ ratio(
+            'channel_share', 'coalesce(totals.sessions, 0)', 'coalesce(totals.sessions, 0)'
+        ) }},
     from days
     left join {{ ref('kpi_traffic_totals_daily') }} as totals on days.kpi_date = totals.kpi_date
 ),
@@ -133,8 +144,43 @@ campaigns_by_campaign as (
     select * from {{ ref('kpi_campaigns_daily') }}
 ),
 
+-- Customer service (§8): every day of data, plus per ticket channel and ticket category
+-- (dimensions service_channel / ticket_category: not the traffic channel or product category).
+service_all as (
+    {{ service_kpis([], 'orders_all', spine='days') }}
+),
+
+{%- for dim in ['channel', 'category'] %}
+
+service_by_{{ dim }} as (
+    {{ service_kpis([dim], 'orders_all') }}
+),
+{%- endfor %}
+
+-- Delivery (§6): every day of data for the whole shop (days without deliveries or shipments
+-- count 0, their ratios NULL), and per carrier.
+delivery_all as (
+    select
+        days.kpi_date,
+        coalesce(sum(delivery.overdue_open_shipments), 0) as overdue_open_shipments,
+        {%- for kpi_id in delivery %}
+        {{ ratio(
+            kpi_id,
+            'coalesce(sum(delivery.' ~ kpi_id ~ '_numerator), 0)',
+            'coalesce(sum(delivery.' ~ kpi_id ~ '_denominator), 0)',
+        ) }},
+        {%- endfor %}
+    from days
+    left join {{ ref('kpi_delivery_daily') }} as delivery on days.kpi_date = delivery.kpi_date
+    group by days.kpi_date
+),
+
+delivery_by_carrier as (
+    select * from {{ ref('kpi_delivery_daily') }}
+),
+
 unioned as (
-    {{ kpi_rows('traffic_all', traffic_measures + traffic + ['registration_rate'],
+    {{ kpi_rows('traffic_all', traffic_measures + traffic + ['registration_rate', 'channel_share'],
                 measures=traffic_measures) }}
     {%- for dim in ['channel', 'platform', 'device'] %}
     union all
@@ -159,6 +205,18 @@ unioned as (
     union all
     {{ kpi_rows('campaigns_by_campaign', campaign_measures + campaigns, 'campaign_id',
                 'campaign_id', measures=campaign_measures) }}
+    union all
+    {{ kpi_rows('service_all', service_measures + service, measures=service_measures) }}
+    {%- for dim, dimension in [('channel', 'service_channel'), ('category', 'ticket_category')] %}
+    union all
+    {{ kpi_rows('service_by_' ~ dim, service_measures + service, dimension, dim,
+                measures=service_measures) }}
+    {%- endfor %}
+    union all
+    {{ kpi_rows('delivery_all', delivery_measures + delivery, measures=delivery_measures) }}
+    union all
+    {{ kpi_rows('delivery_by_carrier', delivery_measures + delivery, 'carrier', 'carrier',
+                measures=delivery_measures) }}
 )
 
 select
