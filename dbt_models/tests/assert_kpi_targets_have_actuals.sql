@@ -1,0 +1,16 @@
+-- Every target can be scored: the KPI has a monthly actual in that month and scope (a KPI
+-- whose monthly value cannot be derived, e.g. a median or distinct visitors, must not be in
+-- the seed; nor may a scope that names no row).
+with
+
+scorecard as (
+    select * from {{ ref('kpi_scorecard_monthly') }}
+)
+
+select
+    month,
+    owner_team,
+    kpi_id,
+    scope,
+from scorecard
+where actual is null

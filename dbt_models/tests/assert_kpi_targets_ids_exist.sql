@@ -1,0 +1,19 @@
+-- The targets seed names only KPIs of the catalogue (the registry, dim_kpis).
+with
+
+targets as (
+    select * from {{ ref('kpi_targets') }}
+),
+
+kpis as (
+    select * from {{ ref('dim_kpis') }}
+)
+
+select
+    targets.kpi_id,
+    targets.month,
+    targets.scope,
+    targets.owner_team,
+from targets
+left join kpis on targets.kpi_id = kpis.kpi_id
+where kpis.kpi_id is null
