@@ -22,10 +22,10 @@ def publication_asset(marts: list[dg.AssetKey]) -> dg.AssetsDefinition:
         Runs only when every blocking check of the run passed (Dagster skips it otherwise),
         copies the KPI marts and dimensions into a new file and swaps it in atomically.
         """
-        gate = gate_for_run(context.instance, context.run_id)
+        gate = gate_for_run(context.instance, context.run.run_id)
         if not gate.passed:  # a blocking check Dagster did not stop on: refuse all the same
             raise dg.Failure(f"gate failed: {', '.join(gate.failed_checks)}")
-        publication = publish(warehouse.settings(), context.run_id, gate)
+        publication = publish(warehouse.settings(), context.run.run_id, gate)
         context.log.info(
             f"published {len(publication.rows_per_table)} tables as of "
             f"{publication.as_of_date} to {publication.path}"

@@ -11,12 +11,13 @@ from dagster_project.transform.project import dbt_project, ensure_manifest
 
 
 class KpiTranslator(DagsterDbtTranslator):
-    """Models are grouped by their top folder (staging, intermediate, marts)."""
+    """Models are grouped by their top folder (staging, intermediate, marts); seeds as seeds."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        if dbt_resource_props["resource_type"] == "model":
+        resource_type = dbt_resource_props["resource_type"]
+        if resource_type == "model":
             return dbt_resource_props["fqn"][1]
-        return super().get_group_name(dbt_resource_props)
+        return f"{resource_type}s"
 
 
 project = dbt_project()
