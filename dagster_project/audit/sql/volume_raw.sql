@@ -16,19 +16,7 @@ newest_daily_delivery as (
     where table_name in (select unnest($daily_tables))
 ),
 
-normed as (
-    select
-        business_date,
-        row_count,
-        median(row_count) over trailing_28_days as trailing_median,
-        avg(row_count) over trailing_28_days as trailing_mean,
-        stddev_samp(row_count) over trailing_28_days as trailing_stddev,
-    from daily
-    window trailing_28_days as (
-        order by business_date
-        range between interval 28 day preceding and interval 1 day preceding
-    )
-)
+{% include '_trailing_norm.sql' %}
 
 select
     normed.business_date,
