@@ -1,7 +1,7 @@
 -- One line per contract table: what its landing files delivered into the raw layer.
 with
 tables as (
-    select unnest($tables) as table_name
+    select unnest($tables) as table_name, generate_subscripts($tables, 1) as position,
 ),
 loads as (
     select
@@ -33,3 +33,4 @@ select
 from tables
 left join loads on tables.table_name = loads.table_name
 left join failures on tables.table_name = failures.table_name
+order by tables.position
