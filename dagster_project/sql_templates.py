@@ -8,8 +8,9 @@ the build warehouse); values from files and users reach DuckDB as bound paramete
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
+import duckdb
 import jinja2
 
 
@@ -30,6 +31,17 @@ class SqlTemplates:
         text = self._env.get_template(name).render(**context)
         statements = (s.strip() for s in re.split(r";\s*$", text, flags=re.MULTILINE))
         return [s for s in statements if s and not _only_comments(s)]
+
+    def execute(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        name: str,
+        params: Mapping[str, object],
+        **context: object,
+    ) -> None:
+        """Run every statement of template ``name``, each with the parameters it names."""
+        for sql in self.render(name, **context):
+            con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
 
     def statement(self, name: str, **context: object) -> str:
         """The single statement of template ``name``."""

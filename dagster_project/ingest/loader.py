@@ -22,7 +22,7 @@ import duckdb
 
 from dagster_project.ingest.contract import Table, tables
 from dagster_project.ingest.reasons import FileProblem
-from dagster_project.ingest.sql_templates import render, statement
+from dagster_project.ingest.sql_templates import TEMPLATES, statement
 
 FORMATS = {".csv": "csv", ".csv.gz": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
 _DAY_FOLDER = re.compile(r"dt=(\d{4}-\d{2}-\d{2})")
@@ -153,16 +153,10 @@ def _checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _run(con: duckdb.DuckDBPyConnection, template: str, params: dict, **context) -> None:
-    for sql in render(template, **context):
-        used = {k: v for k, v in params.items() if f"${k}" in sql}
-        con.execute(sql, used)
-
-
 def ensure_tables(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     """Create the bookkeeping tables and ``raw.<table>`` if they do not exist yet."""
-    _run(con, "create_bookkeeping.sql", {})
-    _run(con, "create_raw_table.sql", {}, table=table)
+    TEMPLATES.execute(con, "create_bookkeeping.sql", {})
+    TEMPLATES.execute(con, "create_raw_table.sql", {}, table=table)
 
 
 class TableLoader:
@@ -230,7 +224,7 @@ class TableLoader:
             return FileOutcome(source_file, "unchanged")
         params["checksum"] = _checksum(path)
         if known and known[2] == params["checksum"]:
-            _run(self.con, "touch_manifest.sql", params)
+            TEMPLATES.execute(self.con, "touch_manifest.sql", params)
             return FileOutcome(source_file, "unchanged")
         if last_failure and last_failure[2] == params["checksum"]:
             return FileOutcome(
@@ -244,16 +238,16 @@ class TableLoader:
         self.con.begin()
         try:
             if stat.st_size == 0:
-                _run(self.con, "record_empty.sql", params, table=self.table)
+                TEMPLATES.execute(self.con, "record_empty.sql", params, table=self.table)
             else:
                 header = self._check_header(landing_file)
                 context = {"table": self.table, "format": landing_file.format}
                 params["path"] = str(path)
                 params["columns"] = dict.fromkeys(header, "VARCHAR")
-                _run(self.con, "stage_file.sql", params, **context)
-                _run(self.con, "check_rows.sql", params, **context)
-                _run(self.con, "load_file.sql", params, **context)
-                _run(self.con, "record_load.sql", params, **context)
+                TEMPLATES.execute(self.con, "stage_file.sql", params, **context)
+                TEMPLATES.execute(self.con, "check_rows.sql", params, **context)
+                TEMPLATES.execute(self.con, "load_file.sql", params, **context)
+                TEMPLATES.execute(self.con, "record_load.sql", params, **context)
             self.con.commit()
         except FileLoadError as error:
             self.con.rollback()
@@ -292,7 +286,7 @@ class TableLoader:
 
     def _record_failure(self, params: dict, error: FileLoadError) -> FileOutcome:
         message = f"landing/{params['source_file']}: {error.problem}: {error}"
-        _run(
+        TEMPLATES.execute(
             self.con,
             "record_failure.sql",
             params

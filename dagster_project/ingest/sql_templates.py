@@ -34,5 +34,4 @@ def type_violation(column: Column) -> str:
 
 
 TEMPLATES = SqlTemplates(__package__, typed=typed, type_violation=type_violation)
-render = TEMPLATES.render
 statement = TEMPLATES.statement

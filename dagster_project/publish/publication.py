@@ -61,18 +61,13 @@ def published_path(settings: Settings) -> Path:
 
 def _ensure_log(settings: Settings) -> None:
     with warehouse.connect(settings) as con:
-        _run(con, "create_publication_log.sql", {})
+        TEMPLATES.execute(con, "create_publication_log.sql", {})
 
 
 def _record(settings: Settings, **values: object) -> None:
     with warehouse.connect(settings) as con:
-        _run(con, "create_publication_log.sql", {})
-        _run(con, "record_publication.sql", values)
-
-
-def _run(con: duckdb.DuckDBPyConnection, template: str, params: dict, **context) -> None:
-    for sql in TEMPLATES.render(template, **context):
-        con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+        TEMPLATES.execute(con, "create_publication_log.sql", {})
+        TEMPLATES.execute(con, "record_publication.sql", values)
 
 
 def _fsync(path: Path) -> None:
@@ -98,7 +93,7 @@ def publish(settings: Settings, run_id: str, gate: GateResult) -> Publication:
     con = duckdb.connect(config=settings.duckdb_config())
     try:
         con.execute("set TimeZone = 'UTC'")
-        _run(
+        TEMPLATES.execute(
             con,
             "attach.sql",
             {"build_db": str(settings.build_db), "publication_file": str(staging_file)},
@@ -113,7 +108,7 @@ def publish(settings: Settings, run_id: str, gate: GateResult) -> Publication:
         as_of_date = con.execute(statement("as_of_date.sql")).fetchall()[0][0]
         rows_per_table = {}
         for table in tables:
-            _run(
+            TEMPLATES.execute(
                 con,
                 "copy_table.sql",
                 {"path": str(staging_parquet / f"{table}.parquet")},
@@ -135,7 +130,7 @@ def publish(settings: Settings, run_id: str, gate: GateResult) -> Publication:
             "outcome": "published",
             "message": _absent_message(absent),
         }
-        _run(
+        TEMPLATES.execute(
             con,
             "copy_publication_log.sql",
             entry | {"path": str(staging_parquet / "publication_log.parquet")},
