@@ -1,16 +1,8 @@
 """The KPI mart recovers the generator's planted parameters (tolerances from truths.py)."""
 
-import duckdb
 import pytest
 
 from dagster_project.generator.truths import CAMPAIGN_RETURN, CHANNEL_CONVERSION, TIER_REPURCHASE
-
-
-@pytest.fixture(scope="module")
-def mart(demo_pipeline):
-    con = duckdb.connect(str(demo_pipeline.build_db), read_only=True)
-    yield con
-    con.close()
 
 
 def test_session_conversion_per_channel(mart):

@@ -1,7 +1,6 @@
 """The A/B-test and customer-service marts recover the generator's planted truths
 (definitions and tolerances: dagster_project/generator/truths.py)."""
 
-import duckdb
 import pytest
 
 from dagster_project.generator.truths import (
@@ -9,13 +8,6 @@ from dagster_project.generator.truths import (
     EXPERIMENT_WITH_LIFT,
     EXPERIMENT_WITHOUT_LIFT,
 )
-
-
-@pytest.fixture(scope="module")
-def mart(demo_pipeline):
-    con = duckdb.connect(str(demo_pipeline.build_db), read_only=True)
-    yield con
-    con.close()
 
 
 def _treatment(mart, experiment_id: str) -> dict:

@@ -1,16 +1,8 @@
 """The logistics marts recover the generator's planted carrier on-time rates (truths.py)."""
 
-import duckdb
 import pytest
 
 from dagster_project.generator.truths import CARRIER_ON_TIME
-
-
-@pytest.fixture(scope="module")
-def mart(demo_pipeline):
-    con = duckdb.connect(str(demo_pipeline.build_db), read_only=True)
-    yield con
-    con.close()
 
 
 def test_on_time_delivery_rate_per_carrier(mart):
