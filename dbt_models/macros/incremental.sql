@@ -1,12 +1,58 @@
 {#-
-    Incremental facts pick up what was loaded since their last build: rows whose `_loaded_at`
-    (when the raw row arrived) is later than the newest `_loaded_at` already in the fact. A
-    re-delivered file reloads its rows with a new `_loaded_at`, so late files and status
-    changes after the fact are rebuilt without naming dates.
+    Which rows an incremental fact rebuilds: the rows in its build window.
+
+    - Always, what was loaded since the fact's last build: rows whose `loaded_column` (the
+      newest `_loaded_at` of what the row is built from) is later than the newest `_loaded_at`
+      already in the fact. A re-delivered file reloads its rows with a new `_loaded_at`, so
+      late files, status changes and whatever a crashed run left behind are rebuilt without
+      naming dates: nothing loaded is ever missed.
+    - Also, when the vars `window_start` and `window_end` (ISO dates, the days of delivery a
+      partitioned run covers) are both set: rows whose `delivery_column` (the newest
+      `_delivery_date`, landing `dt=` day, of what the row is built from: the fact's own
+      `_delivery_date`) lies in [window_start, window_end]. Re-running a partition thus
+      rebuilds that day's rows even when no file changed (a model change, a backfill). A row
+      belongs to the day of its newest delivery: re-running an earlier day leaves it alone.
+
+    Without the vars the window is the watermark alone, as in a plain `dbt build`. Setting only
+    one of them, or a window that is not start <= end in ISO dates, is a compilation error.
 -#}
-{% macro loaded_since_last_build(column='_loaded_at') -%}
-    {{ column }} > (
+{% macro in_build_window(delivery_column='_delivery_date', loaded_column='_loaded_at') -%}
+    {%- set window = build_window() -%}
+    {%- if window %}({% endif -%}
+    {{ loaded_column }} > (
         select coalesce(max(built._loaded_at), cast('1970-01-01' as timestamp))
         from {{ this }} as built
     )
+    {%- if window %}
+    or {{ delivery_column }} between cast('{{ window[0] }}' as date)
+    and cast('{{ window[1] }}' as date))
+    {%- endif %}
+{%- endmacro %}
+
+{#- The (window_start, window_end) vars as ISO date strings, or none when neither is set. -#}
+{% macro build_window() -%}
+    {%- set start = var('window_start', none) -%}
+    {%- set end = var('window_end', none) -%}
+    {%- if start in [none, ''] and end in [none, ''] -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- if start in [none, ''] or end in [none, ''] -%}
+        {{- exceptions.raise_compiler_error(
+            'set both vars window_start and window_end, or neither (got window_start='
+            ~ start ~ ', window_end=' ~ end ~ ')') -}}
+    {%- endif -%}
+    {%- set days = [] -%}
+    {%- for day in [start, end] -%}
+        {%- set text = day | string -%}
+        {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', text) -%}
+            {{- exceptions.raise_compiler_error(
+                'window_start / window_end must be ISO dates (YYYY-MM-DD), got ' ~ text) -}}
+        {%- endif -%}
+        {%- do days.append(modules.datetime.date.fromisoformat(text).isoformat()) -%}
+    {%- endfor -%}
+    {%- if days[0] > days[1] -%}
+        {{- exceptions.raise_compiler_error(
+            'window_start ' ~ days[0] ~ ' is after window_end ' ~ days[1]) -}}
+    {%- endif -%}
+    {{- return(days) -}}
 {%- endmacro %}

@@ -18,6 +18,7 @@ renamed as (
         {{ business_date('event_at') }} as event_date,
         -- lineage
         _loaded_at,
+        _business_date as _delivery_date,
     from source
     {{ latest_version(['event_id']) }}
 )

@@ -21,6 +21,7 @@ renamed as (
         {{ business_date('started_at') }} as session_date,
         -- lineage
         _loaded_at,
+        _business_date as _delivery_date,
     from source
     {{ latest_version(['session_id']) }}
 )

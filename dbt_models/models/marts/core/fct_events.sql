@@ -1,4 +1,5 @@
--- One row per tracked interaction. Incremental: events loaded since the last build.
+-- One row per tracked interaction. Incremental: events loaded since the last build, or
+-- delivered in the build window.
 {{ config(
     materialized='incremental',
     unique_key='event_id',
@@ -20,7 +21,9 @@ select
     event_date,
     event_at,
     _loaded_at,
+    _delivery_date,
+    '{{ invocation_id }}' as _dbt_invocation_id,
 from events
 {%- if is_incremental() %}
-where {{ loaded_since_last_build() }}
+where {{ in_build_window('_delivery_date', '_loaded_at') }}
 {%- endif %}

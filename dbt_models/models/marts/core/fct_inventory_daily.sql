@@ -1,5 +1,6 @@
 -- Stock per product and day at cost (all warehouses), beside the day's sales and receipts.
--- Incremental: whole days whose snapshots, orders or receipts were loaded since the last build.
+-- Incremental: whole days whose snapshots, orders or receipts were loaded since the last build,
+-- or whose newest delivery (of any of them) is in the build window.
 {{ config(
     materialized='incremental',
     unique_key='snapshot_date',
@@ -17,19 +18,25 @@ products as (
 ),
 
 day_loads as (
-    select snapshot_date as business_date, _loaded_at,
+    select snapshot_date as business_date, _loaded_at, _delivery_date,
     from {{ ref('stg_inventory_snapshots') }}
     union all
-    select order_date as business_date, loaded_at as _loaded_at,
+    select
+        order_date as business_date,
+        loaded_at as _loaded_at,
+        delivery_date as _delivery_date,
     from {{ ref('int_order_loads') }}
     union all
-    select received_date as business_date, _loaded_at,
+    select received_date as business_date, _loaded_at, _delivery_date,
     from {{ ref('stg_purchase_orders') }}
     where received_date is not null
 ),
 
 days as (
-    select business_date, max(_loaded_at) as loaded_at,
+    select
+        business_date,
+        max(_loaded_at) as loaded_at,
+        max(_delivery_date) as delivery_date,
     from day_loads
     group by business_date
 )
@@ -45,9 +52,11 @@ select
     inventory.cogs,
     inventory.units_received,
     days.loaded_at as _loaded_at,
+    days.delivery_date as _delivery_date,
+    '{{ invocation_id }}' as _dbt_invocation_id,
 from inventory
 inner join days on inventory.snapshot_date = days.business_date
 left join products on inventory.product_id = products.product_id
 {%- if is_incremental() %}
-where {{ loaded_since_last_build('days.loaded_at') }}
+where {{ in_build_window('days.delivery_date', 'days.loaded_at') }}
 {%- endif %}

@@ -1,5 +1,6 @@
 -- One row per order line, with the product's cost at order time. Incremental: the lines of
--- orders whose header, lines or refunds were loaded since the last build.
+-- orders whose header, lines or refunds were loaded since the last build, or whose newest
+-- delivery is in the build window.
 {{ config(
     materialized='incremental',
     unique_key=['order_id', 'line_number'],
@@ -33,8 +34,10 @@ select
     order_items.net_amount,
     order_items.cogs,
     order_loads.loaded_at as _loaded_at,
+    order_loads.delivery_date as _delivery_date,
+    '{{ invocation_id }}' as _dbt_invocation_id,
 from order_items
 inner join order_loads on order_items.order_id = order_loads.order_id
 {%- if is_incremental() %}
-where {{ loaded_since_last_build('order_loads.loaded_at') }}
+where {{ in_build_window('order_loads.delivery_date', 'order_loads.loaded_at') }}
 {%- endif %}

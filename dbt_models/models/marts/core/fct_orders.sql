@@ -1,7 +1,8 @@
 -- One row per order in its latest status. Valid orders (status <> cancelled) are the ones KPIs
 -- count; amounts are in the shop currency. Incremental: every order of a customer any of whose
 -- orders (header, lines or refunds) was loaded since the last build, because a late change to
--- one order can change which of the customer's orders is the first valid one.
+-- one order can change which of the customer's orders is the first valid one; and, for the
+-- same reason, every order of a customer whose newest delivery is in the build window.
 {{ config(
     materialized='incremental',
     unique_key='order_id',
@@ -15,7 +16,13 @@ orders as (
 ),
 
 order_loads as (
-    select * from {{ ref('int_order_loads') }}
+    select
+        order_id,
+        loaded_at,
+        -- an order's row depends on all its customer's orders (valid_order_number)
+        max(loaded_at) over (partition by customer_id) as customer_loaded_at,
+        max(delivery_date) over (partition by customer_id) as customer_delivery_date,
+    from {{ ref('int_order_loads') }}
 )
 
 select
@@ -47,10 +54,10 @@ select
     orders.shipping_fee,
     orders.tax_amount,
     order_loads.loaded_at as _loaded_at,
+    order_loads.customer_delivery_date as _delivery_date,
+    '{{ invocation_id }}' as _dbt_invocation_id,
 from orders
 inner join order_loads on orders.order_id = order_loads.order_id
 {%- if is_incremental() %}
-where orders.customer_id in (
-    select customer_id from order_loads where {{ loaded_since_last_build('loaded_at') }}
-)
+where {{ in_build_window('order_loads.customer_delivery_date', 'order_loads.customer_loaded_at') }}
 {%- endif %}

@@ -1,6 +1,6 @@
 -- One row per visit: where it came from, whether the visitor was new that day, and how far
 -- down the closed funnel it went. Incremental: sessions loaded, or whose events were loaded,
--- since the last build.
+-- since the last build, or whose newest delivery (session or events) is in the build window.
 {{ config(
     materialized='incremental',
     unique_key='session_id',
@@ -21,10 +21,25 @@ funnel as (
     select * from {{ ref('int_sessions_funnel') }}
 ),
 
-events_loaded as (
-    select session_id, max(_loaded_at) as events_loaded_at,
+event_loads as (
+    select
+        session_id,
+        max(_loaded_at) as loaded_at,
+        max(_delivery_date) as delivery_date,
     from {{ ref('stg_events') }}
     group by session_id
+),
+
+session_loads as (
+    select
+        sessions.session_id,
+        greatest(sessions._loaded_at, coalesce(event_loads.loaded_at, sessions._loaded_at))
+            as loaded_at,
+        greatest(
+            sessions._delivery_date, coalesce(event_loads.delivery_date, sessions._delivery_date)
+        ) as delivery_date,
+    from sessions
+    left join event_loads on sessions.session_id = event_loads.session_id
 )
 
 select
@@ -48,14 +63,13 @@ select
     coalesce(funnel.reached_add_to_cart, false) as reached_add_to_cart,
     coalesce(funnel.reached_begin_checkout, false) as reached_begin_checkout,
     coalesce(funnel.reached_purchase, false) as reached_purchase,
-    greatest(sessions._loaded_at, coalesce(events_loaded.events_loaded_at, sessions._loaded_at))
-        as _loaded_at,
+    session_loads.loaded_at as _loaded_at,
+    session_loads.delivery_date as _delivery_date,
+    '{{ invocation_id }}' as _dbt_invocation_id,
 from sessions
 inner join first_seen on sessions.visitor_id = first_seen.visitor_id
+inner join session_loads on sessions.session_id = session_loads.session_id
 left join funnel on sessions.session_id = funnel.session_id
-left join events_loaded on sessions.session_id = events_loaded.session_id
 {%- if is_incremental() %}
-where
-    {{ loaded_since_last_build('sessions._loaded_at') }}
-    or {{ loaded_since_last_build('events_loaded.events_loaded_at') }}
+where {{ in_build_window('session_loads.delivery_date', 'session_loads.loaded_at') }}
 {%- endif %}
