@@ -15,6 +15,8 @@ TEMPLATES = SqlTemplates(__package__)
 WINDOW_DAYS = 7
 # Below this many rows a day (the trailing median) a ratio to the norm is noise, not a signal.
 MIN_ROWS_FOR_RATIO = 50
+# ... and where at least this many of the 28 days before it have rows
+MIN_DAYS_FOR_NORM = 7
 # Facts whose daily volume is audited, with the business date each one counts on.
 FACT_DATES = {
     "fct_sessions": "session_date",
@@ -70,6 +72,7 @@ def targets(published_tables: list[str]) -> list[AuditTarget]:
                     "is_daily": table.is_daily,
                     "window_days": WINDOW_DAYS,
                     "min_rows": MIN_ROWS_FOR_RATIO,
+                    "min_days": MIN_DAYS_FOR_NORM,
                 },
             ),
         )
@@ -82,7 +85,11 @@ def targets(published_tables: list[str]) -> list[AuditTarget]:
             f"volume_facts_{fact}",
             _query(
                 "volume_fact.sql",
-                {"window_days": WINDOW_DAYS, "min_rows": MIN_ROWS_FOR_RATIO},
+                {
+                    "window_days": WINDOW_DAYS,
+                    "min_rows": MIN_ROWS_FOR_RATIO,
+                    "min_days": MIN_DAYS_FOR_NORM,
+                },
                 fact=fact,
                 date_column=date_column,
             ),
