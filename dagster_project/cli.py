@@ -2,7 +2,7 @@
 
 import os
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -22,11 +22,10 @@ def _settings() -> Settings:
 
 def _use_data_dir_for_dagster(settings: Settings) -> None:
     """Keep Dagster's run history under the data directory unless DAGSTER_HOME is set."""
+    from dagster_project.run_history import write_instance_config
+
     if not os.environ.get("DAGSTER_HOME"):
-        settings.dagster_home.mkdir(parents=True, exist_ok=True)
-        config = settings.dagster_home / "dagster.yaml"
-        if not config.exists():
-            config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+        write_instance_config(settings)
         os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     # Child processes (dbt) resolve the same data directory, whatever their working directory.
     os.environ["KPI_DATA_DIR"] = str(settings.data_dir)
@@ -111,24 +110,77 @@ def generate(
     )
 
 
+def _days_to_refresh(
+    settings: Settings, day: date | None, first: date | None, last: date | None
+) -> tuple[date, date]:
+    """The business days a refresh covers: the options, else every day in the landing zone."""
+    from dagster_project.ingest.landing_days import delivered_days
+    from dagster_project.partitions import DAILY
+
+    newest = date.fromisoformat(DAILY.get_last_partition_key())
+    if day:
+        first = last = day
+    elif first or last:
+        if not (first and last):
+            raise click.UsageError("--from and --to go together")
+    else:
+        days = delivered_days(settings.landing_dir)
+        later = [d for d in days if d > newest]
+        if later:
+            click.echo(
+                f"warning: landing holds days after {newest} (yesterday, shop time): "
+                f"{later[0]} .. {later[-1]} load once their day is over"
+            )
+        days = [d for d in days if d <= newest]
+        first, last = (days[0], days[-1]) if days else (newest, newest)
+    if first > last:
+        raise click.UsageError(f"--from {first} is after --to {last}")
+    if first < settings.first_business_date:
+        raise click.ClickException(
+            f"{first} is before the first business day KPI_FIRST_BUSINESS_DATE="
+            f"{settings.first_business_date}: set it earlier to load those days"
+        )
+    if last > newest:
+        raise click.ClickException(
+            f"{last} is not over yet in {settings.timezone}: the newest day to refresh is {newest}"
+        )
+    return first, last
+
+
+_DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
 @main.command()
-def refresh() -> None:
-    """Run the pipeline (Dagster, in process) over every new or changed landing file."""
+@click.option("--date", "day", type=_DATE, help="Refresh this business day only.")
+@click.option("--from", "first", type=_DATE, help="First business day of a range (backfill).")
+@click.option("--to", "last", type=_DATE, help="Last business day of a range (backfill).")
+def refresh(day: datetime | None, first: datetime | None, last: datetime | None) -> None:
+    """Load new or changed landing files of some days, rebuild, audit, publish if it passed.
+
+    Without options: every business day in the landing zone (a full refresh, in one run).
+    """
     settings = _settings()
     _use_data_dir_for_dagster(settings)
+    first_day, last_day = _days_to_refresh(
+        settings, *(d.date() if d else None for d in (day, first, last))
+    )
 
     import dagster as dg
 
     from dagster_project.definitions import defs
+    from dagster_project.jobs import LAUNCHED_BY
+    from dagster_project.partitions import range_tags
     from dagster_project.publish.gate import conclude
     from dagster_project.publish.publication import published_path
 
     if not settings.landing_dir.is_dir():
         click.echo(f"warning: {settings.landing_dir} does not exist: every source is absent.")
+    click.echo(f"refreshing business days {first_day} .. {last_day}")
     with dg.DagsterInstance.get() as instance:
         result = defs.resolve_job_def("refresh").execute_in_process(
             instance=instance,
             raise_on_error=False,
+            tags={LAUNCHED_BY: "cli"} | range_tags(first_day, last_day),
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
         refused = conclude(instance, result.run_id, settings)
@@ -146,9 +198,13 @@ def _print_run_summary(result) -> None:
     from dagster import DagsterEventType
 
     click.echo(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
+    shown = set()  # a run over several days logs one materialization per day and asset
     for event in result.all_events:
         if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
             materialization = event.event_specific_data.materialization
+            if materialization.asset_key in shown:
+                continue
+            shown.add(materialization.asset_key)
             meta = {k: getattr(v, "value", v) for k, v in materialization.metadata.items()}
             if "rows_loaded" in meta:
                 click.echo(
@@ -165,6 +221,19 @@ def _print_run_summary(result) -> None:
                     f"  check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} "
                     f"did not pass ({evaluation.severity.value})"
                 )
+
+
+@main.command()
+@click.option("--port", default=3000, show_default=True, type=click.IntRange(1, 65535))
+def ui(port: int) -> None:
+    """Start the Dagster UI and daemon on 127.0.0.1: assets, checks, runs, the nightly
+    schedule and the landing sensor (Ctrl-C stops both)."""
+    settings = _settings()
+    _use_data_dir_for_dagster(settings)
+    dagster = Path(sys.executable).with_name("dagster")
+    click.echo(f"Dagster UI: http://127.0.0.1:{port}  (history in {os.environ['DAGSTER_HOME']})")
+    args = ["dev", "-m", "dagster_project.definitions", "-h", "127.0.0.1", "-p", str(port)]
+    os.execv(dagster, [str(dagster), *args])
 
 
 @main.command()

@@ -1,22 +1,32 @@
-"""The Dagster code location: every asset, check, job and resource of the pipeline."""
+"""The Dagster code location: every asset, check, job, schedule, sensor and resource."""
 
 import dagster as dg
 
+from dagster_project import run_history
 from dagster_project.audit.checks import audit_checks
+from dagster_project.automation import schedules, sensors
+from dagster_project.freshness import freshness_checks
 from dagster_project.ingest.assets import raw_assets, raw_checks
-from dagster_project.jobs import refresh_job
+from dagster_project.jobs import freshness_job, refresh_job
 from dagster_project.publish.assets import kpi_report, publication_asset
 from dagster_project.publish.publication import is_published
 from dagster_project.resources import WarehouseResource
 from dagster_project.transform.assets import dbt_models, project
 from dagster_project.transform.project import dbt_resource
 
+run_history.tune_sqlite()
+
 marts = [key for key in dbt_models.keys if key.path[0] == "marts"]
 published_tables = [key.path[-1] for key in marts if is_published(key.path[-1])]
 
 defs = dg.Definitions(
     assets=[*raw_assets, dbt_models, publication_asset(marts), kpi_report],
-    asset_checks=[*raw_checks, *audit_checks(published_tables)],
-    jobs=[refresh_job],
+    asset_checks=[*raw_checks, *audit_checks(published_tables), *freshness_checks],
+    jobs=[refresh_job, freshness_job],
+    schedules=schedules,
+    sensors=sensors,
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource(project)},
+    # every run (also a materialization from the UI) executes its steps in one process, so
+    # the warehouse lock its resource takes covers the whole run
+    executor=dg.in_process_executor,
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Self
 
 import dagster as dg
 import duckdb
@@ -16,7 +17,15 @@ class WarehouseResource(dg.ConfigurableResource):
     """The build warehouse, ``$KPI_DATA_DIR/warehouse/build.duckdb``.
 
     Settings are read from the environment when a run uses the resource, not at import.
+    A run that uses it holds the warehouse's write lock from start to end (runs execute in
+    one process): two runs never interleave their steps, the second waits for the first.
     """
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[Self]:
+        holder = context.run.run_id if context.run else "?"
+        with warehouse.exclusive(self.settings(), holder, context.log.warning):
+            yield self
 
     def settings(self) -> Settings:
         return Settings.from_env()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,9 @@ DEFAULTS = {
     "KPI_DUCKDB_MEMORY_LIMIT": "4GB",
     "KPI_DUCKDB_THREADS": "2",
     "KPI_MAX_REJECTED_SHARE": "0.01",
+    "KPI_FIRST_BUSINESS_DATE": "2024-01-01",
+    "KPI_NIGHTLY_AT": "02:00",
+    "KPI_FRESHNESS_HOURS": "26",
 }
 
 
@@ -34,6 +38,9 @@ class Settings:
     duckdb_memory_limit: str
     duckdb_threads: int
     max_rejected_share: float  # above this share of rejected rows a raw table blocks publication
+    first_business_date: date  # the first daily partition
+    nightly_at: time  # when the nightly refresh starts, shop time
+    freshness_hours: float  # older data (raw loads, the publication) fails its freshness check
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -52,6 +59,9 @@ class Settings:
             duckdb_memory_limit=env("KPI_DUCKDB_MEMORY_LIMIT"),
             duckdb_threads=threads,
             max_rejected_share=float(env("KPI_MAX_REJECTED_SHARE")),
+            first_business_date=date.fromisoformat(env("KPI_FIRST_BUSINESS_DATE")),
+            nightly_at=time.fromisoformat(env("KPI_NIGHTLY_AT")),
+            freshness_hours=float(env("KPI_FRESHNESS_HOURS")),
         )
 
     @property
@@ -65,6 +75,11 @@ class Settings:
     @property
     def build_db(self) -> Path:
         return self.warehouse_dir / "build.duckdb"
+
+    @property
+    def warehouse_lock(self) -> Path:
+        """Held by the one run that may write the build warehouse."""
+        return self.warehouse_dir / "build.lock"
 
     @property
     def published_dir(self) -> Path:

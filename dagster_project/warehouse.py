@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import fcntl
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import duckdb
@@ -25,3 +26,32 @@ def connect(settings: Settings, read_only: bool = False) -> Iterator[duckdb.Duck
         yield con
     finally:
         con.close()
+
+
+@contextmanager
+def exclusive(settings: Settings, holder: str, on_wait: Callable[[str], None]) -> Iterator[None]:
+    """Hold the warehouse's write lock: one run at a time builds, the next one waits.
+
+    An OS file lock (``flock``): the kernel releases it when its process ends, however it
+    ends, so a killed run never leaves a stale lock behind. ``holder`` (the run id) is written
+    into the lock file so that a waiting run can say whom it waits for.
+    """
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    with settings.warehouse_lock.open("a+", encoding="utf-8") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            on_wait(
+                f"waiting for the warehouse: run {lock.read().strip() or '?'} is writing it "
+                f"({settings.warehouse_lock})"
+            )
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.seek(0)
+        lock.truncate()
+        lock.write(holder)
+        lock.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -33,9 +33,14 @@ def demo_pipeline(tmp_path_factory):
         settings = Settings.from_env()
         generate(settings.landing_dir, **asdict(DEMO))
         from dagster_project.definitions import defs
+        from dagster_project.ingest.landing_days import delivered_days
+        from dagster_project.partitions import range_tags
 
+        days = delivered_days(settings.landing_dir)
         result = defs.resolve_job_def("refresh").execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+            instance=dg.DagsterInstance.ephemeral(),
+            raise_on_error=False,
+            tags=range_tags(days[0], days[-1]),
         )
         assert result.success, "the demo refresh failed"
     return settings

@@ -11,7 +11,7 @@ from dagster_project.settings import Settings
 from tests.ingest.helpers import ITEMS_HEADER, deliver
 
 
-@pytest.mark.parametrize("command", [[], ["generate"], ["refresh"], ["status"]])
+@pytest.mark.parametrize("command", [[], ["generate"], ["refresh"], ["status"], ["ui"]])
 def test_every_command_has_help(command):
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0
@@ -47,6 +47,11 @@ def test_status_lists_tables_in_contract_order_with_failures(isolated_data_dir):
         (["generate", "--start", "June"], "is not a YYYY-MM-DD date"),
         (["generate", "--defects", "nope"], "unknown defect(s) ['nope']"),
         (["status", "--table", "nope"], "unknown table 'nope'"),
+        (["refresh", "--from", "2025-06-01"], "--from and --to go together"),
+        (["refresh", "--from", "2025-06-09", "--to", "2025-06-01"], "is after --to"),
+        (["refresh", "--date", "2023-12-31"], "before the first business day"),
+        (["refresh", "--date", "2099-01-01"], "is not over yet"),
+        (["refresh", "--date", "June"], "does not match the format"),
     ],
 )
 def test_bad_arguments_get_a_clear_error(isolated_data_dir, arguments, message):

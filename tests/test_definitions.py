@@ -66,3 +66,10 @@ def test_the_refresh_job_runs_dbt_and_each_audit_in_one_step():
     steps = [node.name for node in defs.resolve_job_def("refresh").graph.node_defs]
     assert len(steps) == len(set(steps))
     assert {"dbt_models", "audit_raw", "audit", "published__kpi_mart"} <= set(steps)
+
+
+def test_every_run_executes_in_one_process_holding_the_warehouse():
+    """The warehouse lock is taken when a run's resources start: one process per run keeps
+    another run from writing between two of its steps."""
+    for job in (defs.resolve_job_def("refresh"), defs.resolve_implicit_global_asset_job_def()):
+        assert job.executor_def.name == "in_process"

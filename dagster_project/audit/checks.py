@@ -92,6 +92,7 @@ def _multi_check(name: str, audit_targets: list[AuditTarget]) -> dg.AssetChecksD
                     frame = target.frame(con)
                     outcome = auditor.validate(target.suite, target.name, frame)
                 yield _result(target, outcome, frame, str(docs_dir / "index.html"))
+        auditor.build_docs()
 
     return audit
 

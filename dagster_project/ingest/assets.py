@@ -7,8 +7,9 @@ import duckdb
 
 from dagster_project.ingest import contract
 from dagster_project.ingest.contract import Table
-from dagster_project.ingest.loader import FileOutcome, TableLoader
+from dagster_project.ingest.loader import FileOutcome, TableLoader, absent_sources
 from dagster_project.ingest.sql_templates import statement
+from dagster_project.partitions import DAILY, SINGLE_RUN, window
 from dagster_project.resources import WarehouseResource
 
 PROGRESS_EVERY_S = 5.0
@@ -23,14 +24,18 @@ def _raw_asset(table: Table) -> dg.AssetsDefinition:
         key=raw_key(table.name),
         group_name="raw",
         kinds={"duckdb"},
+        partitions_def=DAILY,
+        backfill_policy=SINGLE_RUN,
         description=f"{table.description} Source system: {table.source_system}. "
-        f"Key: {', '.join(table.key)}.",
+        f"Key: {', '.join(table.key)}. A partition loads the new or changed files of "
+        f"landing/{table.name}/dt=<day>/.",
         metadata={"contract/columns": ", ".join(table.column_names)},
     )
     def load_raw_table(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
         settings = warehouse.settings()
+        first, last = days = window(context)
         started = last_report = time.monotonic()
 
         def progress(done: int, total: int, outcome: FileOutcome) -> None:
@@ -42,14 +47,17 @@ def _raw_asset(table: Table) -> dg.AssetsDefinition:
                 context.log.info(f"raw.{table.name}: {done}/{total} files checked")
 
         with warehouse.connect() as con:
-            result = TableLoader(con, settings.landing_dir, table, context.run_id).load(progress)
-        if not result.outcomes:
+            loader = TableLoader(con, settings.landing_dir, table, context.run.run_id)
+            result = loader.load(progress, days)
+            absent = table.name in absent_sources(con)
+        if absent:
             context.log.warning(
                 f"raw.{table.name}: no files delivered in landing/{table.name}/ "
                 "(source absent): the table is empty and the KPIs that need it are left out"
             )
         return dg.MaterializeResult(
             metadata={
+                "days": f"{first} .. {last}",
                 "files_total": len(result.outcomes),
                 "files_loaded": result.files_loaded,
                 "files_unchanged": result.files_unchanged,
@@ -57,7 +65,7 @@ def _raw_asset(table: Table) -> dg.AssetsDefinition:
                 "rows_read": result.rows_read,
                 "rows_loaded": result.rows_loaded,
                 "rows_rejected": result.rows_rejected,
-                "source_absent": not result.outcomes,
+                "source_absent": absent,
                 "seconds": round(time.monotonic() - started, 3),
             }
         )

@@ -175,8 +175,21 @@ class TableLoader:
         self.run_id = run_id
         ensure_tables(con, table)
 
-    def load(self, progress: Callable[[int, int, FileOutcome], None] | None = None) -> TableLoad:
-        files = discover(self.landing_dir, self.table.name)
+    def load(
+        self,
+        progress: Callable[[int, int, FileOutcome], None] | None = None,
+        days: tuple[date, date] | None = None,
+    ) -> TableLoad:
+        """Load the files of the business days ``days`` (first, last), or of every day.
+
+        A file outside any ``dt=`` folder belongs to no day: it is always recorded (as failed),
+        so nothing delivered goes unnoticed whatever days a run covers.
+        """
+        files = [
+            f
+            for f in discover(self.landing_dir, self.table.name)
+            if days is None or f.business_date is None or days[0] <= f.business_date <= days[1]
+        ]
         result = TableLoad(self.table.name)
         for done, landing_file in enumerate(files, start=1):
             outcome = self._load_one(landing_file)

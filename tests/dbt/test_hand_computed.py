@@ -38,6 +38,10 @@ def marts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyC
         shutil.copytree(LANDING, settings.landing_dir)
 
         from dagster_project.definitions import defs
+        from dagster_project.ingest.landing_days import delivered_days
+        from dagster_project.partitions import range_tags
+
+        days = delivered_days(Settings.from_env().landing_dir)
 
         # The build only: the fixture is a sparse shop (sessions on two days, orders until
         # September), which the audit rightly refuses to publish as a daily feed. dbt's own
@@ -50,7 +54,11 @@ def marts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyC
         result = (
             dg.Definitions.merge(defs, dg.Definitions(jobs=[build]))
             .resolve_job_def("hand_computed_build")
-            .execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+            .execute_in_process(
+                instance=dg.DagsterInstance.ephemeral(),
+                raise_on_error=False,
+                tags=range_tags(days[0], days[-1]),
+            )
         )
         failures = [
             f"{event.step_key}: {event.event_specific_data.error.message}"

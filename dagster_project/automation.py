@@ -1,0 +1,111 @@
+"""What runs by itself once the Dagster daemon is up (`kpi ui`).
+
+- ``nightly_refresh``: at KPI_NIGHTLY_AT (02:00) shop time, refresh yesterday's partition
+  end to end, through the gate to publication and the report.
+- ``landing_sensor``: when a landing day is complete (or a file of a complete day changed,
+  e.g. a late delivery), refresh that day; several days at once become one run over the range.
+- ``freshness_schedule``: hourly freshness checks of the daily sources and the publication.
+- ``alert_on_run_failure``: a failed run sends the same alert as a refused publication.
+"""
+
+import json
+from datetime import date
+
+import dagster as dg
+
+from dagster_project.alerts import send_alert
+from dagster_project.ingest.landing_days import complete_days
+from dagster_project.jobs import LAUNCHED_BY, freshness_job, refresh_job
+from dagster_project.partitions import DAILY, range_tags
+from dagster_project.publish.gate import conclude
+from dagster_project.settings import Settings
+
+_settings = Settings.from_env()
+
+nightly_refresh = dg.build_schedule_from_partitioned_job(
+    refresh_job,
+    name="nightly_refresh",
+    description="Refresh yesterday's partition, shop time; KPI_NIGHTLY_AT sets the hour.",
+    hour_of_day=_settings.nightly_at.hour,
+    minute_of_hour=_settings.nightly_at.minute,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    tags={LAUNCHED_BY: "schedule"},
+)
+
+freshness_schedule = dg.ScheduleDefinition(
+    name="freshness_schedule",
+    job=freshness_job,
+    cron_schedule="15 * * * *",
+    execution_timezone=_settings.timezone,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    tags={LAUNCHED_BY: "schedule"},
+)
+
+
+def landing_run_request(
+    landing_days: dict[date, str], seen: dict[str, str], last_partition: date, first: date
+) -> tuple[dg.RunRequest | None, dict[str, str]]:
+    """The run for the complete days that are new or changed since ``seen``, and the cursor
+    after it. Days after the newest partition wait until their day is over."""
+    changed = {
+        day: fingerprint
+        for day, fingerprint in landing_days.items()
+        if first <= day <= last_partition and seen.get(day.isoformat()) != fingerprint
+    }
+    if not changed:
+        return None, seen
+    low, high = min(changed), max(changed)
+    run_key = "|".join(f"{day}:{fingerprint}" for day, fingerprint in changed.items())
+    tags = {LAUNCHED_BY: "sensor"}
+    if low == high:
+        request = dg.RunRequest(run_key=run_key, partition_key=low.isoformat(), tags=tags)
+    else:
+        request = dg.RunRequest(run_key=run_key, tags=tags | range_tags(low, high))
+    return request, seen | {day.isoformat(): fp for day, fp in changed.items()}
+
+
+@dg.sensor(
+    job=refresh_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Refreshes a landing day once it is complete (every daily source delivered, "
+    "or landing/_SUCCESS/dt=<day> exists), and again when one of its files changes.",
+)
+def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    settings = Settings.from_env()
+    days = complete_days(settings.landing_dir)
+    too_early = [day for day in days if day < settings.first_business_date]
+    if too_early:
+        context.log.warning(
+            f"landing days before KPI_FIRST_BUSINESS_DATE={settings.first_business_date} are "
+            f"not refreshed: {too_early[0]} .. {too_early[-1]}"
+        )
+    last_partition = date.fromisoformat(DAILY.get_last_partition_key())
+    request, cursor = landing_run_request(
+        days, json.loads(context.cursor or "{}"), last_partition, settings.first_business_date
+    )
+    if request is None:
+        return dg.SkipReason(f"no new or changed complete day in {settings.landing_dir}")
+    return dg.SensorResult(run_requests=[request], cursor=json.dumps(cursor, sort_keys=True))
+
+
+@dg.run_failure_sensor(
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Alerts (log line; KPI_ALERT_WEBHOOK when set) when a run fails.",
+)
+def alert_on_run_failure(context: dg.RunFailureSensorContext) -> None:
+    run = context.dagster_run
+    if run.tags.get(LAUNCHED_BY) == "cli":
+        return  # `kpi refresh` concludes and alerts itself
+    if run.job_name == refresh_job.name:
+        conclude(context.instance, run.run_id, Settings.from_env())
+    else:
+        send_alert(
+            "run_failed",
+            f"run {run.run_id} of job {run.job_name} failed: {context.failure_event.message}",
+            run_id=run.run_id,
+        )
+
+
+schedules = [nightly_refresh, freshness_schedule]
+sensors = [landing_sensor, alert_on_run_failure]

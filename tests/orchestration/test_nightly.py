@@ -1,0 +1,193 @@
+"""Three nights, each run from the nightly schedule's own run request after a week of history,
+then a late file for the first night's day picked up by the landing sensor (a small shop)."""
+
+import shutil
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import duckdb
+import pytest
+
+from dagster_project.automation import landing_sensor
+from dagster_project.freshness import _verdict, newest_publication
+from dagster_project.generator import generate
+from dagster_project.ingest.landing_days import complete_days
+from dagster_project.partitions import range_tags
+from dagster_project.publish.publication import published_path
+from dagster_project.run_history import write_instance_config
+from dagster_project.settings import Settings
+
+START = date(2025, 6, 1)
+HISTORY_DAYS = 7  # loaded by a first run over the range
+NIGHTS = 3
+INCREMENTAL_FACTS = ["fct_sessions", "fct_events", "fct_orders", "fct_order_items"]
+SHOP_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def _deliver_day(source, landing, day: date) -> None:
+    for folder in source.glob(f"*/dt={day}"):
+        shutil.copytree(folder, landing / folder.parent.name / folder.name)
+
+
+def _invocations(settings: Settings, fact: str) -> dict[tuple[date, str], int]:
+    """Rows of ``fact`` per delivery day and the dbt invocation that wrote them."""
+    if not settings.build_db.exists():
+        return {}
+    with duckdb.connect(settings.build_db, read_only=True) as con:
+        rows = con.execute(
+            f"select _delivery_date, _dbt_invocation_id, count(*) from marts.{fact} group by all"
+        ).fetchall()
+    return {(day, invocation): n for day, invocation, n in rows}
+
+
+def _published(settings: Settings, sql: str) -> list[tuple]:
+    with duckdb.connect(published_path(settings), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def _day_orders(settings: Settings, day: date) -> tuple[int, float]:
+    ((orders, gmv),) = _published(
+        settings,
+        f"select sum(orders), sum(gmv) from kpi_orders_daily where kpi_date = '{day}'",
+    )
+    return orders, float(gmv)
+
+
+@pytest.fixture(scope="module")
+def nights(tmp_path_factory):
+    """Run the history, the nights and the late file once; yield what each step observed."""
+    root = tmp_path_factory.mktemp("nightly")
+    source = root / "generated"
+    generate(source, START, HISTORY_DAYS + NIGHTS, 300, seed=5)
+    observed = {"invocations": [], "raw_partitions": [], "orders": {}}
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("KPI_DATA_DIR", str(root / "data"))
+        settings = Settings.from_env()
+        env.setenv("DAGSTER_HOME", str(write_instance_config(settings).parent))
+        from dagster_project.definitions import defs
+
+        job = defs.resolve_job_def("refresh")
+        history = [START + timedelta(days=i) for i in range(HISTORY_DAYS)]
+        for day in history:
+            _deliver_day(source, settings.landing_dir, day)
+        with dg.DagsterInstance.get() as instance:
+            first = job.execute_in_process(
+                instance=instance, tags=range_tags(history[0], history[-1])
+            )
+            assert first.success
+            nightly = defs.resolve_schedule_def("nightly_refresh")
+            for night in range(NIGHTS):
+                day = START + timedelta(days=HISTORY_DAYS + night)
+                _deliver_day(source, settings.landing_dir, day)
+                before = {f: _invocations(settings, f) for f in INCREMENTAL_FACTS}
+                at = datetime.combine(day + timedelta(days=1), time(2), SHOP_TZ)
+                context = dg.build_schedule_context(instance=instance, scheduled_execution_time=at)
+                (request,) = nightly.evaluate_tick(context).run_requests
+                result = job.execute_in_process(
+                    instance=instance, partition_key=request.partition_key, tags=request.tags
+                )
+                assert result.success, f"the night of {day} failed"
+                after = {f: _invocations(settings, f) for f in INCREMENTAL_FACTS}
+                observed["invocations"].append((day, before, after))
+                observed["raw_partitions"].append(
+                    (
+                        day,
+                        {
+                            event.partition
+                            for event in result.get_asset_materialization_events()
+                            if event.asset_key.path[0] == "raw"
+                        },
+                    )
+                )
+            # a late file for the first night's day, then the landing sensor's run
+            late_day = START + timedelta(days=HISTORY_DAYS)
+            cursor = {d.isoformat(): fp for d, fp in complete_days(settings.landing_dir).items()}
+            observed["orders"]["before"] = _day_orders(settings, late_day)
+            _write_late_order(settings.landing_dir, late_day)
+            sensed = landing_sensor(
+                dg.build_sensor_context(instance=instance, cursor=_json(cursor))
+            )
+            (request,) = sensed.run_requests
+            observed["late_request"] = request
+            result = job.execute_in_process(
+                instance=instance, partition_key=request.partition_key, tags=request.tags
+            )
+            assert result.success
+            observed["orders"]["after"] = _day_orders(settings, late_day)
+            observed["late_day"] = late_day
+        yield settings, observed
+
+
+def _json(value) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+LATE_ORDER = (
+    "order_id,customer_id,session_id,ordered_at,status,platform,discount_amount,shipping_fee,"
+    "tax_amount,coupon_code,updated_at\n"
+    '"O-LATE-1","C000000001",,"{day}T04:00:00Z","paid","web","0.00","0.00","0.00",,'
+    '"{day}T04:00:00Z"\n'
+)
+LATE_ITEMS = (
+    "order_id,line_number,product_id,quantity,unit_price,discount_amount\n"
+    '"O-LATE-1","1","P00001","2","50.00","0.00"\n'
+)
+
+
+def _write_late_order(landing, day: date) -> None:
+    (landing / "orders" / f"dt={day}" / "late.csv").write_text(LATE_ORDER.format(day=day))
+    (landing / "order_items" / f"dt={day}" / "late.csv").write_text(LATE_ITEMS)
+
+
+def test_each_night_publishes_a_newer_day(nights):
+    settings, _ = nights
+    rows = _published(
+        settings,
+        "select as_of_date from publication_log where outcome = 'published' order by finished_at",
+    )
+    as_of = [day for (day,) in rows]
+    # the history, the three nights, then the late file's run (as of the newest day, still)
+    nights = [START + timedelta(days=HISTORY_DAYS + n) for n in range(NIGHTS)]
+    assert as_of == [START + timedelta(days=HISTORY_DAYS - 1), *nights, nights[-1]]
+
+
+def test_a_night_loads_only_its_own_day(nights):
+    _, observed = nights
+    for day, partitions in observed["raw_partitions"]:
+        assert partitions == {day.isoformat()}
+
+
+def test_a_night_rewrites_only_its_days_rows_of_the_incremental_facts(nights):
+    _, observed = nights
+    for day, before, after in observed["invocations"]:
+        for fact in INCREMENTAL_FACTS:
+            new = {key: n for key, n in after[fact].items() if key not in before[fact]}
+            assert new, f"{fact}: the night of {day} wrote no row"
+            assert {delivered for delivered, _ in new} == {day}, fact
+            # Rows of other deliveries keep the invocation that wrote them. A row moves into
+            # the night only when the night delivered part of it (its _delivery_date is the
+            # newest delivery it is built from: an order's status update, a session's late
+            # events): then the night rewrote it, and it is in `new` above.
+            for key, n in after[fact].items():
+                if key[0] != day:
+                    assert n <= before[fact][key], (fact, key)
+
+
+def test_a_late_file_reprocesses_its_day_and_changes_its_kpis(nights):
+    _, observed = nights
+    assert observed["late_request"].partition_key == observed["late_day"].isoformat()
+    orders_before, gmv_before = observed["orders"]["before"]
+    orders_after, gmv_after = observed["orders"]["after"]
+    assert orders_after == orders_before + 1
+    assert gmv_after == pytest.approx(gmv_before + 100.0)
+
+
+def test_the_fresh_publication_passes_its_freshness_check(nights):
+    settings, _ = nights
+    newest = newest_publication(settings)
+    assert newest is not None
+    assert datetime.now(UTC) - newest < timedelta(hours=1)
+    assert _verdict("published/kpi_mart", newest, settings).passed
