@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from dagster_project.bench.cli import bench
 from dagster_project.generator.timeline import MIN_DAYS
 from dagster_project.settings import Settings
 
@@ -248,6 +249,9 @@ def status(table: str | None) -> None:
         click.echo(render_status(settings, table))
     except LookupError as error:
         raise click.ClickException(str(error)) from error
+
+
+main.add_command(bench)
 
 
 if __name__ == "__main__":
