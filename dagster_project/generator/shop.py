@@ -602,13 +602,16 @@ class Shop:
     ) -> None:
         """Write the events dated today; events past midnight wait for tomorrow's file."""
         total = len(event["at"])
+        linked = event["order"] >= 0  # purchase events name their order (a day may have none)
+        order = np.full(total, -1, dtype=np.int64)
+        order[linked] = order_no[event["order"][linked]]
         rows = {
             "event": self.events + np.arange(total),
             "session": session_no[event["session"]],
             "at": event["at"],
             "type": event["type"],
             "product": event["product"],
-            "order": np.where(event["order"] >= 0, order_no[np.maximum(event["order"], 0)], -1),
+            "order": order,
         }
         self.events += total
         if self.carried_events is not None:

@@ -138,3 +138,13 @@ def test_defect_file_plants_what_the_registry_says(
         assert len(rows) == defect.rows_loaded
     else:
         pytest.fail(f"no check for {name}")
+
+
+def test_a_tiny_shop_with_days_without_orders_still_generates(tmp_path):
+    """20 sessions a day leave some days without any order: purchase events must not assume one."""
+    summary = generate(tmp_path, date(2025, 6, 1), 7, 20, seed=1)
+    days_with_orders = {p.parent.name for p in (tmp_path / "orders").rglob("*.csv*")}
+    days_with_events = {p.parent.name for p in (tmp_path / "events").rglob("*.csv*")}
+    assert summary.total_rows > 0
+    assert len(days_with_events) == 7
+    assert len(days_with_orders) < 7  # the case this guards: a day without orders
