@@ -4,6 +4,7 @@ The webhook URL may hold a secret token: it is read from the environment when an
 sent and never written to a log, a message or an exception.
 """
 
+import http.client
 import json
 import logging
 import os
@@ -33,16 +34,18 @@ def send_alert(event: str, message: str, **details: object) -> bool:
     url = os.environ.get(WEBHOOK_ENV)
     if not url:
         return False
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(payload, default=str).encode("utf-8"),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
     try:
+        request = urllib.request.Request(
+            url,
+            data=json.dumps(payload, default=str).encode("utf-8"),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
         with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
             return 200 <= response.status < 300
-    except (urllib.error.URLError, OSError) as error:
+    # OSError covers URLError and timeouts; ValueError and HTTPException a malformed URL and
+    # an endpoint that does not answer in HTTP
+    except (OSError, ValueError, http.client.HTTPException) as error:
         # the reason only: the URL (and any token in it) stays out of the log
         logger.error(json.dumps({"event": "alert_webhook_failed", "reason": type(error).__name__}))
         return False

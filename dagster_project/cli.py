@@ -25,6 +25,12 @@ def _use_data_dir_for_dagster(settings: Settings) -> None:
     """Keep Dagster's run history under the data directory unless DAGSTER_HOME is set."""
     from dagster_project.run_history import write_instance_config
 
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot use KPI_DATA_DIR {settings.data_dir}: {error.strerror}: {error.filename}"
+        ) from error
     if not os.environ.get("DAGSTER_HOME"):
         write_instance_config(settings)
         os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
@@ -105,6 +111,10 @@ def generate(
         )
     except ValueError as error:
         raise click.ClickException(str(error)) from error
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot write {out}: {error.strerror}: {error.filename}"
+        ) from error
     click.echo(
         f"wrote {summary.total_rows:,} rows in {len(summary.files):,} files to {out} "
         f"in {summary.seconds:.1f} s ({summary.rows_per_second:,.0f} rows/s)"

@@ -27,6 +27,7 @@ from dagster_project.ingest.sql_templates import TEMPLATES, statement
 FORMATS = {".csv": "csv", ".csv.gz": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
 _DAY_FOLDER = re.compile(r"dt=(\d{4}-\d{2}-\d{2})")
 _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_UNDECODABLE = re.compile("[\udc80-\udcff]")  # bytes that are not UTF-8, as surrogateescape
 # A timestamp may lie up to the end of the day after the extract's business day (UTC), which
 # covers every shop time zone.
 _FUTURE_GRACE = timedelta(days=2)
@@ -112,12 +113,14 @@ def discover(landing_dir: Path, table: str) -> list[LandingFile]:
         day = _DAY_FOLDER.fullmatch(parts[0]) if len(parts) == 2 else None
         business_date = _parse_date(day.group(1)) if day else None
         problem = None
-        if business_date is None:
+        # First, so that a link out of the zone is named as such, whatever its name (a
+        # linked dt= folder is a link, not a file outside a dt= folder).
+        if not path.resolve().is_relative_to(root):
+            problem = "symbolic link pointing outside the landing zone"
+        elif business_date is None:
             problem = "not in a <table>/dt=YYYY-MM-DD/ folder"
         elif not _FILE_NAME.fullmatch(path.name) or _format_of(path.name) is None:
             problem = f"name must be <name>{{{','.join(FORMATS)}}} of letters, digits, '._-'"
-        elif not path.resolve().is_relative_to(root):
-            problem = "symbolic link pointing outside the landing zone"
         elif not path.is_file():
             problem = "not a regular file"
         found.append(LandingFile(path, relative, business_date, _format_of(path.name), problem))
@@ -135,14 +138,27 @@ def _first(rows: list[tuple]) -> tuple | None:
     return rows[0] if rows else None
 
 
-def _csv_header(path: Path) -> list[str]:
-    """Column names from a CSV file's first record (a UTF-8 byte-order mark is ignored)."""
+def _csv_header(path: Path) -> list[str] | None:
+    """Column names from a CSV file's first record; None when it holds no record at all.
+
+    A UTF-8 byte-order mark is ignored. Only the header is decoded here: a data line that is
+    not UTF-8 is rejected on its own line by the reader, like any other bad line, wherever it
+    sits in the file (decoding the first block of the file would fail the whole file when
+    such a line happens to lie near the top).
+    """
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
-        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
-            return next(csv.reader(handle), [])
-    except (OSError, EOFError, UnicodeDecodeError, csv.Error) as error:
+        with opener(
+            path, "rt", encoding="utf-8-sig", errors="surrogateescape", newline=""
+        ) as handle:
+            header = next(csv.reader(handle), None)
+    except (OSError, EOFError, csv.Error) as error:
         raise FileLoadError(FileProblem.UNREADABLE, f"cannot read the header: {error}") from error
+    if header and any(_UNDECODABLE.search(name) for name in header):
+        raise FileLoadError(
+            FileProblem.UNREADABLE, "the header is not UTF-8 text (files must be UTF-8 encoded)"
+        )
+    return header
 
 
 def _checksum(path: Path) -> str:
@@ -250,10 +266,11 @@ class TableLoader:
         params["not_after"] = min(day_start + _FUTURE_GRACE, now + timedelta(hours=1))
         self.con.begin()
         try:
-            if stat.st_size == 0:
+            # zero bytes, or a compressed file that holds no record: an empty delivery
+            header = None if stat.st_size == 0 else self._check_header(landing_file)
+            if header is None:
                 TEMPLATES.execute(self.con, "record_empty.sql", params, table=self.table)
             else:
-                header = self._check_header(landing_file)
                 context = {"table": self.table, "format": landing_file.format}
                 params["path"] = str(path)
                 params["columns"] = dict.fromkeys(header, "VARCHAR")
@@ -276,10 +293,13 @@ class TableLoader:
         ).fetchall()
         return FileOutcome(source_file, status, read, loaded, rejected)
 
-    def _check_header(self, landing_file: LandingFile) -> list[str]:
-        """The file's column names; raises when a contract column is missing."""
+    def _check_header(self, landing_file: LandingFile) -> list[str] | None:
+        """The file's column names (None: a CSV without any record); raises when a contract
+        column is missing."""
         if landing_file.format == "csv":
             header = _csv_header(landing_file.path)
+            if header is None:
+                return None
         else:
             rows = self.con.execute(
                 statement("read_header.sql", format=landing_file.format),

@@ -1,6 +1,7 @@
 """The gate's verdict for a run, read from the check evaluations Dagster recorded for it."""
 
 import dagster as dg
+import duckdb
 
 from dagster_project.alerts import send_alert
 from dagster_project.publish.publication import GateResult, record_blocked
@@ -43,6 +44,10 @@ def failed_steps(instance: dg.DagsterInstance, run_id: str) -> list[str]:
             for line in text.splitlines()
             if " FAIL " in line or " ERROR " in line
         ]
+        if not details and error:  # not dbt: the innermost error says what went wrong
+            while error.cause:
+                error = error.cause
+            details = [error.message.strip().splitlines()[-1]]
         failures.append(
             event.step_key + (f" ({'; '.join(sorted(set(details)))})" if details else "")
         )
@@ -69,6 +74,9 @@ def conclude(instance: dg.DagsterInstance, run_id: str, settings: Settings) -> s
     problems += [f"step {step} failed" for step in failed_steps(instance, run_id)]
     message = "publication blocked: " + ("; ".join(problems) or "the run did not reach publish")
     if settings.build_db.exists():
-        record_blocked(settings, run_id, gate, message)
+        try:
+            record_blocked(settings, run_id, gate, message)
+        except (duckdb.Error, OSError) as error:
+            message += f" (and it could not be logged in the build warehouse: {error})"
     send_alert("publication_blocked", message, run_id=run_id, failed_checks=gate.failed_checks)
     return message

@@ -1,6 +1,8 @@
 -- Apply the contract to every staged row: `checked` is `incoming` plus the first rule each
--- row breaks (reason_code / reason NULL when the row is good). Rows that pass every rule but
--- repeat a key seen earlier in the same file are rejected as duplicates.
+-- row breaks (_reason_code / _reason NULL when the row is good). Rows that pass every rule but
+-- repeat a key seen earlier in the same file are rejected as duplicates. The columns added
+-- here start with `_`, like `_line`, so none collides with a contract column (refunds has a
+-- column named `reason`).
 create or replace temp table checked as
 with
 ruled as (
@@ -63,39 +65,39 @@ ruled as (
                     || ' is after the extract''s business day ' || $business_date
                 ]
 {%- endfor %}
-        end as violation,
+        end as _violation,
     from incoming
 ),
 keyed as (
     select
         *,
-        case when violation is null then row_number() over (
+        case when _violation is null then row_number() over (
             partition by
-                violation is null,
+                _violation is null,
 {%- for name in table.unique_key %}
                 {{ typed(table.column(name)) }}{{ "," if not loop.last }}
 {%- endfor %}
             order by _line
-        ) end as key_occurrence,
-        case when violation is null then min(_line) over (
+        ) end as _key_occurrence,
+        case when _violation is null then min(_line) over (
             partition by
-                violation is null,
+                _violation is null,
 {%- for name in table.unique_key %}
                 {{ typed(table.column(name)) }}{{ "," if not loop.last }}
 {%- endfor %}
-        ) end as key_first_line,
+        ) end as _key_first_line,
     from ruled
 )
 select
-    * exclude (violation, key_occurrence, key_first_line),
+    * exclude (_violation, _key_occurrence, _key_first_line),
     case
-        when violation is not null then violation[1]
-        when key_occurrence > 1 then 'duplicate_key'
-    end as reason_code,
+        when _violation is not null then _violation[1]
+        when _key_occurrence > 1 then 'duplicate_key'
+    end as _reason_code,
     case
-        when violation is not null then violation[2]
-        when key_occurrence > 1
+        when _violation is not null then _violation[2]
+        when _key_occurrence > 1
             then 'duplicate key ({{ table.unique_key | join(", ") }}) first seen on line '
-            || key_first_line
-    end as reason,
+            || _key_first_line
+    end as _reason,
 from keyed;

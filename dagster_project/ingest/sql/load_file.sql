@@ -13,7 +13,7 @@ select
     $business_date as _business_date,
     $loaded_at as _loaded_at,
 from checked
-where reason_code is null
+where _reason_code is null
 order by _line;
 
 insert into raw._rejected_rows
@@ -32,8 +32,8 @@ select
     '{{ table.name }}' as table_name,
     $source_file as source_file,
     _line as line,
-    reason_code,
-    reason,
+    _reason_code as reason_code,
+    _reason as reason,
     left(json_object(
 {%- for column in table.columns %}
         '{{ column.name }}', "{{ column.name }}"{{ "," if not loop.last }}
@@ -42,4 +42,4 @@ select
     $business_date as business_date,
     $loaded_at as rejected_at,
 from checked
-where reason_code is not null;
+where _reason_code is not null;
