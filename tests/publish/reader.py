@@ -4,7 +4,8 @@ Usage: python reader.py PUBLISHED_FILE OUT_JSON STOP_FILE
 
 Each answer is (run_id of the newest publication_log entry, publication_log rows, kpi_daily
 rows, sum of kpi_daily values), all read on one connection, so every answer should describe
-exactly one publication. Errors are counted, not raised.
+exactly one publication. Errors are counted, not raised. After each answer the run id it saw is
+written to OUT_JSON with the suffix .seen, so that a test can wait for the reader to keep up.
 """
 
 import json
@@ -25,12 +26,14 @@ select
 
 def main() -> None:
     published, out, stop = (Path(arg) for arg in sys.argv[1:4])
+    seen = out.with_suffix(".seen")
     answers, errors = [], []
     while not stop.exists():
         try:
             con = duckdb.connect(str(published), read_only=True)
             try:
                 answers.append(list(con.execute(QUERY).fetchall()[0]))
+                seen.write_text(answers[-1][0])
             finally:
                 con.close()
         except duckdb.Error as error:

@@ -66,16 +66,26 @@ def test_the_demo_refresh_published_marts_parquet_and_report(demo_pipeline):
     assert list((settings.data_dir / "audit" / "data_docs").glob("*/index.html"))
 
 
+def _wait_until_seen(out: Path, condition, timeout: float = 120) -> None:
+    seen = out.with_suffix(".seen")
+    deadline = time.monotonic() + timeout
+    while not (seen.exists() and condition(seen.read_text())):
+        assert time.monotonic() < deadline, "the reader did not keep up"
+        time.sleep(0.05)
+
+
 def test_readers_see_exactly_one_whole_publication_at_a_time(demo_copy, tmp_path):
     out, stop = tmp_path / "answers.json", tmp_path / "stop"
     reader = subprocess.Popen(
         [sys.executable, str(READER), str(published_path(demo_copy)), str(out), str(stop)]
     )
     try:
-        time.sleep(1)
+        # the reader has answered before the first publication and after the last one (a
+        # loaded machine can take seconds to start a Python process)
+        _wait_until_seen(out, lambda run_id: bool(run_id))
         for run in ("concurrent-1", "concurrent-2", "concurrent-3"):
             publish(demo_copy, run, GateResult(checks_passed=1))
-        time.sleep(1)
+        _wait_until_seen(out, lambda run_id: run_id == "concurrent-3")
     finally:
         stop.touch()
         reader.wait(timeout=60)
