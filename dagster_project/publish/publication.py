@@ -8,6 +8,8 @@ never a half-written file. Nothing here writes to a file a reader has open.
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -86,7 +88,7 @@ def publish(settings: Settings, run_id: str, gate: GateResult) -> Publication:
     settings.published_dir.mkdir(parents=True, exist_ok=True)
     staging_file = settings.published_dir / f".{PUBLISHED_FILE}.{run_id}.tmp"
     staging_parquet = settings.published_dir / f".{PARQUET_DIR}.{run_id}.tmp"
-    for leftover in (staging_file, staging_parquet):
+    for leftover in settings.published_dir.glob(".*.tmp*"):  # also those of a killed run
         _remove(leftover)
     staging_parquet.mkdir()
 
@@ -182,10 +184,32 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
+_RENAME_EXCHANGE = 2  # renameat2(2) flag, Linux >= 3.15
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories in one atomic rename; False where the system cannot."""
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(a), None, str(b))
+
+
 def _swap_directory(new: Path, target: Path) -> None:
-    """Put ``new`` in place of ``target``; the old directory is removed afterwards."""
+    """Put ``new`` in place of ``target`` atomically (readers never find no directory); the
+    old one is removed afterwards. Without renameat2 a kill between two renames can leave no
+    directory until the next publication."""
     old = target.with_name(f".{target.name}.old")
-    _remove(old)
+    _remove(old)  # left by a run killed in the fallback below
+    if target.is_dir() and _exchange(new, target):
+        _remove(new)  # now holds the previous publication
+        return
     if target.exists():
         target.rename(old)
     new.rename(target)

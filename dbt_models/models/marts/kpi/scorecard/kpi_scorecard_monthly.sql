@@ -144,5 +144,9 @@ select
     actual,
     attainment,
     score,
-    sum(score) over (partition by month, owner_team) as team_score,
+    -- summed as a decimal: a sum of doubles depends on the order of its terms, and the same
+    -- inputs must publish the same figures
+    cast(
+        sum(cast(score as decimal(38, 12))) over (partition by month, owner_team) as double
+    ) as team_score,
 from scored
