@@ -47,7 +47,7 @@ def failed_steps(instance: dg.DagsterInstance, run_id: str) -> list[str]:
         if not details and error:  # not dbt: the innermost error says what went wrong
             while error.cause:
                 error = error.cause
-            details = [error.message.strip().splitlines()[-1]]
+            details = error.message.strip().splitlines()[-1:]
         failures.append(
             event.step_key + (f" ({'; '.join(sorted(set(details)))})" if details else "")
         )
