@@ -18,3 +18,17 @@ def deliver(landing: Path, table: str, name: str, content: str | bytes, day="202
 
 def load(con, landing, table: str, run_id="run-1") -> TableLoad:
     return TableLoader(con, landing, contract.table(table), run_id).load()
+
+
+def raw_row_counts(con, table: contract.Table) -> tuple[int, int, int]:
+    """raw.<table>'s rows, its distinct (key, file) pairs, and the rows its manifest says were
+    loaded: all three equal when nothing was duplicated or lost."""
+    key = ", ".join(table.key)
+    rows, distinct = con.execute(
+        f"select count(*), count(distinct ({key}, _source_file)) from raw.{table.name}"
+    ).fetchall()[0]
+    ((loaded,),) = con.execute(
+        "select coalesce(sum(rows_loaded), 0) from raw._load_manifest where table_name = $t",
+        {"t": table.name},
+    ).fetchall()
+    return rows, distinct, loaded

@@ -20,6 +20,7 @@ from dagster_project.jobs import LAUNCHED_BY
 from dagster_project.partitions import range_tags
 from dagster_project.run_history import write_instance_config
 from dagster_project.settings import Settings
+from tests.ingest.helpers import raw_row_counts
 
 START = date(2025, 6, 1)
 DAYS = 7
@@ -83,15 +84,7 @@ def test_two_runs_at_once_write_one_after_the_other(shop):
     assert first[1] <= second[0], "the second run's steps began before the first run's ended"
     with duckdb.connect(shop.build_db, read_only=True) as con:
         for table in contract.tables().values():
-            key = ", ".join(table.key)
-            rows, distinct = con.execute(
-                f"select count(*), count(distinct ({key}, _source_file)) from raw.{table.name}"
-            ).fetchall()[0]
-            loaded = con.execute(
-                "select coalesce(sum(rows_loaded), 0) from raw._load_manifest"
-                " where table_name = $t",
-                {"t": table.name},
-            ).fetchall()[0][0]
+            rows, distinct, loaded = raw_row_counts(con, table)
             assert rows == distinct == loaded, table.name
 
 

@@ -210,20 +210,13 @@ def _without(con: duckdb.DuckDBPyConnection, schema: str, table: str, volatile) 
 
 def inspect_build(build_db: Path) -> Build:
     from dagster_project.ingest import contract
+    from tests.ingest.helpers import raw_row_counts
 
     con = _connect(build_db)
     try:
         raw = {}
         for table in contract.tables().values():
-            key = ", ".join(table.key)
-            rows, distinct = con.execute(
-                f"select count(*), count(distinct ({key}, _source_file)) from raw.{table.name}"
-            ).fetchall()[0]
-            loaded = con.execute(
-                "select coalesce(sum(rows_loaded), 0) from raw._load_manifest"
-                " where table_name = $t",
-                {"t": table.name},
-            ).fetchall()[0][0]
+            rows, distinct, loaded = raw_row_counts(con, table)
             digest = con.execute(
                 _hash_sql(_without(con, "raw", table.name, RAW_VOLATILE))
             ).fetchall()[0][1]
