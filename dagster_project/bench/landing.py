@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
@@ -12,9 +11,9 @@ from pathlib import Path
 
 from dagster_project.bench import Size
 from dagster_project.generator.truths import DEMO
+from dagster_project.ingest.loader import day_of_folder
 
 MARKER = "generated.json"
-_DAY_FOLDER = re.compile(r"dt=(\d{4}-\d{2}-\d{2})")
 
 
 def generation_parameters(size: Size, timezone: str) -> dict[str, object]:
@@ -101,8 +100,7 @@ def ensure_cache(
 def file_day(landing: Path, path: Path) -> date | None:
     """The business day of a landing file (its ``<table>/dt=<day>/`` folder)."""
     parts = path.relative_to(landing).parts
-    match = _DAY_FOLDER.fullmatch(parts[1]) if len(parts) == 3 else None
-    return date.fromisoformat(match.group(1)) if match else None
+    return day_of_folder(parts[1]) if len(parts) == 3 else None
 
 
 def landing_days(landing: Path) -> list[date]:

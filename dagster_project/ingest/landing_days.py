@@ -8,25 +8,14 @@ A day is complete when every source with ``cadence: daily`` has a file in its
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
 from dagster_project.ingest import contract
+from dagster_project.ingest.loader import day_of_folder
 
-_DAY_FOLDER = re.compile(r"dt=(\d{4}-\d{2}-\d{2})")
 MARKER_DIR = "_SUCCESS"
-
-
-def _day(name: str) -> date | None:
-    match = _DAY_FOLDER.fullmatch(name)
-    if not match:
-        return None
-    try:
-        return date.fromisoformat(match.group(1))
-    except ValueError:
-        return None
 
 
 def _data_files(folder: Path) -> list[Path]:
@@ -43,7 +32,7 @@ def deliveries(landing_dir: Path) -> dict[date, dict[str, list[Path]]]:
         if not table_dir.is_dir():
             continue
         for folder in table_dir.iterdir():
-            day = _day(folder.name)
+            day = day_of_folder(folder.name)
             if day is not None and folder.is_dir() and (files := _data_files(folder)):
                 days[day][table] = files
     return dict(days)
@@ -58,7 +47,7 @@ def complete_days(landing_dir: Path) -> dict[date, str]:
     a late or re-delivered file for a day changes the day's fingerprint."""
     daily = [t.name for t in contract.tables().values() if t.is_daily]
     markers = landing_dir / MARKER_DIR
-    marked = {_day(p.name) for p in markers.iterdir()} if markers.is_dir() else set()
+    marked = {day_of_folder(p.name) for p in markers.iterdir()} if markers.is_dir() else set()
     complete = {}
     for day, tables in deliveries(landing_dir).items():
         if day in marked or all(table in tables for table in daily):

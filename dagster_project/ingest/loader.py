@@ -110,8 +110,7 @@ def discover(landing_dir: Path, table: str) -> list[LandingFile]:
             continue  # hidden files and markers such as _SUCCESS are not data
         relative = path.relative_to(landing_dir).as_posix()
         parts = path.relative_to(table_dir).parts
-        day = _DAY_FOLDER.fullmatch(parts[0]) if len(parts) == 2 else None
-        business_date = _parse_date(day.group(1)) if day else None
+        business_date = day_of_folder(parts[0]) if len(parts) == 2 else None
         problem = None
         # First, so that a link out of the zone is named as such, whatever its name (a
         # linked dt= folder is a link, not a file outside a dt= folder).
@@ -127,10 +126,12 @@ def discover(landing_dir: Path, table: str) -> list[LandingFile]:
     return found
 
 
-def _parse_date(text: str) -> date | None:
+def day_of_folder(name: str) -> date | None:
+    """The business day a ``dt=YYYY-MM-DD`` folder name stands for, else None."""
+    match = _DAY_FOLDER.fullmatch(name)
     try:
-        return date.fromisoformat(text)
-    except ValueError:
+        return date.fromisoformat(match.group(1)) if match else None
+    except ValueError:  # dt=2025-02-30
         return None
 
 
