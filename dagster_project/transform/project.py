@@ -1,5 +1,6 @@
 """The dbt project as Dagster sees it, with its manifest kept under the data directory."""
 
+import fcntl
 import sys
 from pathlib import Path
 
@@ -35,13 +36,25 @@ def _newest_source_mtime() -> float:
     return max(p.stat().st_mtime for p in paths if p.suffix in _PARSED_SUFFIXES or p.is_dir())
 
 
+def _is_current(manifest: Path) -> bool:
+    return manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime()
+
+
 def ensure_manifest(project: DbtProject) -> Path:
     """Parse the dbt project when its manifest is missing or older than its sources.
 
     Headless runs (``kpi refresh``, tests) have no ``dagster dev`` to prepare the project, so
     the code location does it itself; an up-to-date manifest costs one ``stat`` per file.
+    Processes that start together (two runs, ``kpi ui`` and a refresh) parse one at a time: the
+    second finds the first one's manifest instead of writing the same target files at once.
     """
     manifest = project.manifest_path
-    if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
-        dbt_resource(project).cli(["--quiet", "parse"], target_path=project.target_path).wait()
+    if _is_current(manifest):
+        return manifest
+    target = project.project_dir.joinpath(project.target_path)
+    target.mkdir(parents=True, exist_ok=True)
+    with target.joinpath("parse.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _is_current(manifest):
+            dbt_resource(project).cli(["--quiet", "parse"], target_path=project.target_path).wait()
     return manifest

@@ -47,18 +47,19 @@ def _steps(instance: dg.DagsterInstance, run_id: str) -> tuple[float, float]:
     return min(r.timestamp for r in records), max(r.timestamp for r in records)
 
 
-def test_two_runs_at_once_write_one_after_the_other(shop):
+def test_two_runs_at_once_write_one_after_the_other(shop, tmp_path):
     generate(shop.landing_dir, START, DAYS, 100, seed=11)
+    # Output goes to files, not pipes: a child blocked on a full pipe would never reach the lock.
+    logs = [tmp_path / f"child{i}.log" for i in range(2)]
     # hold the warehouse so that both runs are certain to start while it is busy
     with warehouse.exclusive(shop, "the test", print):
         children = [
             subprocess.Popen(
                 [sys.executable, str(CHILD), str(START), str(LAST)],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
+                stdout=log.open("w"),
+                stderr=subprocess.STDOUT,
             )
-            for _ in range(2)
+            for log in logs
         ]
         with dg.DagsterInstance.get() as instance:
             deadline = time.monotonic() + 180
@@ -71,14 +72,14 @@ def test_two_runs_at_once_write_one_after_the_other(shop):
                         for r in instance.all_logs(run.run_id)
                     )
                 ]
-                if len(waiting) == 2:
+                if len(waiting) == 2 or any(child.poll() is not None for child in children):
                     break
                 time.sleep(1)
-            assert len(waiting) == 2, "both runs should wait for the warehouse"
-    outputs = [child.communicate(timeout=300) for child in children]
-    for child, (_, err) in zip(children, outputs, strict=True):
-        assert child.returncode == 0, err[-3000:]
-    run_ids = [out.strip().splitlines()[-1] for out, _ in outputs]
+            tails = "\n".join(log.read_text()[-2000:] for log in logs)
+            assert len(waiting) == 2, f"both runs should wait for the warehouse:\n{tails}"
+    for child, log in zip(children, logs, strict=True):
+        assert child.wait(timeout=300) == 0, log.read_text()[-3000:]
+    run_ids = [log.read_text().strip().splitlines()[-1] for log in logs]
     with dg.DagsterInstance.get() as instance:
         first, second = sorted(_steps(instance, r) for r in run_ids)
     assert first[1] <= second[0], "the second run's steps began before the first run's ended"
