@@ -23,7 +23,7 @@ def _settings() -> Settings:
 
 def _use_data_dir_for_dagster(settings: Settings) -> None:
     """Keep Dagster's run history under the data directory unless DAGSTER_HOME is set."""
-    from dagster_project.run_history import write_instance_config
+    from dagster_project import run_history
 
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -32,8 +32,9 @@ def _use_data_dir_for_dagster(settings: Settings) -> None:
             f"cannot use KPI_DATA_DIR {settings.data_dir}: {error.strerror}: {error.filename}"
         ) from error
     if not os.environ.get("DAGSTER_HOME"):
-        write_instance_config(settings)
+        run_history.write_instance_config(settings)
         os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    run_history.tune()
     # Child processes (dbt) resolve the same data directory, whatever their working directory.
     os.environ["KPI_DATA_DIR"] = str(settings.data_dir)
 

@@ -14,7 +14,7 @@ from dagster_project.resources import WarehouseResource
 from dagster_project.transform.assets import dbt_models, project
 from dagster_project.transform.project import dbt_resource
 
-run_history.tune_sqlite()
+run_history.tune()
 
 marts = [key for key in dbt_models.keys if key.path[0] == "marts"]
 published_tables = [key.path[-1] for key in marts if is_published(key.path[-1])]

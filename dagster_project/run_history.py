@@ -1,13 +1,20 @@
 """Dagster's run history under the data directory: its instance configuration and SQLite tuning.
 
-A run over a range of days logs one materialization per day for each partitioned asset (17
-raw tables and 5 facts: ~4,000 events for the half-year demo). Dagster's default SQLite
-storage commits each event with an fsync in a per-run file, ~50 ms apiece here. One
-consolidated file in WAL mode without fsync per commit costs a few milliseconds. The history
-is bookkeeping, not the data: the warehouse is the truth, and a crash of the process loses
-nothing (only an operating-system crash could lose the newest history lines).
+A run over a range of days logs one materialization per day for each of the 17 partitioned raw
+tables (~3,100 events for the half-year demo), and by default as many "planned" events before
+its first step. Dagster's default SQLite storage commits each event with an fsync in a per-run
+file, ~50 ms apiece here. One consolidated file in WAL mode without fsync per commit costs
+~8 ms (Dagster opens a new connection for every write). The history is bookkeeping, not the
+data: the warehouse is the truth, and a crash of the process loses nothing (only an
+operating-system crash could lose the newest history lines).
+
+Runs over a range log one planned event per asset for the whole range instead of one per day
+(Dagster's DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS): 24 s less before the demo's first
+step. Dagster's documented cost: the days of a range run that fails are shown as missing, not
+failed, in the UI; the run itself shows as failed, and the gate alerts.
 """
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -52,7 +59,9 @@ def _no_fsync_per_commit(dbapi_connection: object, _record: object) -> None:
         cursor.close()
 
 
-def tune_sqlite() -> None:
-    """Apply the tuning to every SQLite connection this process opens (Dagster's history)."""
+def tune() -> None:
+    """Tune the history this process and the processes it starts write (``kpi ui`` starts the
+    webserver and daemon, which create the runs of schedules, sensors and the UI)."""
+    os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "1")
     if not event.contains(Engine, "connect", _no_fsync_per_commit):
         event.listen(Engine, "connect", _no_fsync_per_commit)

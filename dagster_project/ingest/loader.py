@@ -1,8 +1,8 @@
 """Load landing files into ``raw.<table>`` against the contract, idempotently.
 
-Each file is loaded in one transaction: its earlier rows (if it was delivered before) are
-deleted, its good rows inserted, its bad rows recorded in ``raw._rejected_rows`` with line and
-reason, and its manifest row written. A file that cannot be loaded at all (missing column,
+Files load in batches, each in one transaction: for every file of the batch, its earlier rows
+(if it was delivered before) are deleted, its good rows inserted, its bad rows recorded in
+``raw._rejected_rows`` with file, line and reason, and its manifest row written. A file that cannot be loaded at all (missing column,
 unreadable, bad name) is recorded in ``raw._load_failures``; its earlier delivery stays loaded
 and the other files still load.
 """
@@ -13,7 +13,8 @@ import csv
 import gzip
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -31,6 +32,10 @@ _UNDECODABLE = re.compile("[\udc80-\udcff]")  # bytes that are not UTF-8, as sur
 # A timestamp may lie up to the end of the day after the extract's business day (UTC), which
 # covers every shop time zone.
 _FUTURE_GRACE = timedelta(days=2)
+# Files loaded together in one transaction, up to this many bytes (a gzip file counts as
+# _GZIP_RATIO times its size): a few statements for many small files, bounded memory for big ones.
+BATCH_BYTES = 64 << 20
+_GZIP_RATIO = 8
 
 
 class FileLoadError(Exception):
@@ -135,8 +140,8 @@ def day_of_folder(name: str) -> date | None:
         return None
 
 
-def _first(rows: list[tuple]) -> tuple | None:
-    return rows[0] if rows else None
+def _unreadable(error: duckdb.Error) -> FileLoadError:
+    return FileLoadError(FileProblem.UNREADABLE, str(error).strip().splitlines()[0])
 
 
 def _csv_header(path: Path) -> list[str] | None:
@@ -176,8 +181,47 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     TEMPLATES.execute(con, "create_raw_table.sql", {}, table=table)
 
 
+@dataclass
+class _Pending:
+    """A file that passed the checks made one file at a time; it loads with its batch."""
+
+    landing_file: LandingFile
+    params: dict
+    header: tuple[tuple[str, str | None], ...]  # (name, type): a batch shares one header
+
+    @property
+    def weight(self) -> int:
+        """Roughly how many bytes the file holds once decompressed."""
+        compressed = self.landing_file.path.name.endswith(".gz")
+        return self.params["size_bytes"] * (_GZIP_RATIO if compressed else 1)
+
+
+def _batches(pending: list[_Pending]) -> Iterator[list[_Pending]]:
+    """Files that one statement can read together: same format and header, BATCH_BYTES at most."""
+    groups: dict[tuple, list[_Pending]] = {}
+    for item in pending:
+        groups.setdefault((item.landing_file.format, item.header), []).append(item)
+    for group in groups.values():
+        batch: list[_Pending] = []
+        size = 0
+        for item in group:
+            if batch and size + item.weight > BATCH_BYTES:
+                yield batch
+                batch, size = [], 0
+            batch.append(item)
+            size += item.weight
+        yield batch
+
+
 class TableLoader:
-    """Loads the new and changed landing files of one table."""
+    """Loads the new and changed landing files of one table.
+
+    Files are checked one at a time for what needs no reading of rows (name, place, change
+    since the last load, header), then read, checked and loaded in batches: one transaction and
+    a fixed number of statements per batch, so a table of many small daily files loads about
+    as fast as one file of their size. A batch that fails as a whole (a truncated gzip among
+    good files) is retried one file at a time, so that only the bad file fails.
+    """
 
     def __init__(
         self,
@@ -200,22 +244,56 @@ class TableLoader:
         """Load the files of the business days ``days`` (first, last), or of every day.
 
         A file outside any ``dt=`` folder belongs to no day: it is always recorded (as failed),
-        so nothing delivered goes unnoticed whatever days a run covers.
+        so nothing delivered goes unnoticed whatever days a run covers. Outcomes are in path
+        order.
         """
         files = [
             f
             for f in discover(self.landing_dir, self.table.name)
             if days is None or f.business_date is None or days[0] <= f.business_date <= days[1]
         ]
+        known = self._rows_by_file(
+            "select source_file, size_bytes, mtime_ns, checksum from raw._load_manifest"
+            " where table_name = $table_name"
+        )
+        failed = self._rows_by_file(
+            "select source_file, size_bytes, mtime_ns, checksum, problem, message"
+            " from raw._load_failures where table_name = $table_name"
+            " qualify row_number() over (partition by source_file order by failed_at desc) = 1"
+        )
         result = TableLoad(self.table.name)
-        for done, landing_file in enumerate(files, start=1):
-            outcome = self._load_one(landing_file)
+
+        def report(outcome: FileOutcome) -> None:
             result.outcomes.append(outcome)
             if progress:
-                progress(done, len(files), outcome)
+                progress(len(result.outcomes), len(files), outcome)
+
+        pending: list[_Pending] = []
+        for landing_file in files:
+            key = landing_file.source_file
+            outcome = self._triage(landing_file, known.get(key), failed.get(key), pending)
+            if outcome is not None:
+                report(outcome)
+        for batch in _batches(pending):
+            for outcome in self._load_batch(batch):
+                report(outcome)
+        order = {f.source_file: i for i, f in enumerate(files)}
+        result.outcomes.sort(key=lambda o: order[o.source_file])
         return result
 
-    def _load_one(self, landing_file: LandingFile) -> FileOutcome:
+    def _rows_by_file(self, sql: str) -> dict[str, tuple]:
+        rows = self.con.execute(sql, {"table_name": self.table.name}).fetchall()
+        return {row[0]: row[1:] for row in rows}
+
+    def _triage(
+        self,
+        landing_file: LandingFile,
+        known: tuple | None,
+        last_failure: tuple | None,
+        pending: list[_Pending],
+    ) -> FileOutcome | None:
+        """The outcome of a file decided without reading its rows; None when it joins
+        ``pending`` to be loaded."""
         source_file = landing_file.source_file
         path = landing_file.path
         stat = path.stat() if landing_file.problem is None else path.lstat()
@@ -228,13 +306,6 @@ class TableLoader:
             "run_id": self.run_id,
             "checksum": None,
         }
-        last_failure = _first(
-            self.con.execute(
-                "select size_bytes, mtime_ns, checksum, problem, message from raw._load_failures"
-                " where source_file = $f order by failed_at desc limit 1",
-                {"f": source_file},
-            ).fetchall()
-        )
         if landing_file.problem is not None:
             if last_failure and last_failure[:2] == (stat.st_size, stat.st_mtime_ns):
                 return FileOutcome(
@@ -243,13 +314,6 @@ class TableLoader:
             return self._record_failure(
                 params, FileLoadError(FileProblem.UNSUPPORTED_NAME, landing_file.problem)
             )
-        known = _first(
-            self.con.execute(
-                "select size_bytes, mtime_ns, checksum from raw._load_manifest"
-                " where source_file = $f",
-                {"f": source_file},
-            ).fetchall()
-        )
         if known and known[:2] == (stat.st_size, stat.st_mtime_ns):
             return FileOutcome(source_file, "unchanged")
         params["checksum"] = _checksum(path)
@@ -260,54 +324,85 @@ class TableLoader:
             return FileOutcome(
                 source_file, "failed", problem=last_failure[3], message=last_failure[4]
             )
-
         now = datetime.now(UTC)
-        params["loaded_at"] = now
         day_start = datetime.combine(landing_file.business_date, time(), tzinfo=UTC)
         params["not_after"] = min(day_start + _FUTURE_GRACE, now + timedelta(hours=1))
-        self.con.begin()
         try:
             # zero bytes, or a compressed file that holds no record: an empty delivery
             header = None if stat.st_size == 0 else self._check_header(landing_file)
-            if header is None:
-                TEMPLATES.execute(self.con, "record_empty.sql", params, table=self.table)
-            else:
-                context = {"table": self.table, "format": landing_file.format}
-                params["path"] = str(path)
-                params["columns"] = dict.fromkeys(header, "VARCHAR")
-                TEMPLATES.execute(self.con, "stage_file.sql", params, **context)
-                TEMPLATES.execute(self.con, "check_rows.sql", params, **context)
-                TEMPLATES.execute(self.con, "load_file.sql", params, **context)
-                TEMPLATES.execute(self.con, "record_load.sql", params, **context)
-            self.con.commit()
         except FileLoadError as error:
-            self.con.rollback()
             return self._record_failure(params, error)
         except duckdb.Error as error:
-            self.con.rollback()
-            first_line = str(error).strip().splitlines()[0]
-            return self._record_failure(params, FileLoadError(FileProblem.UNREADABLE, first_line))
-        ((status, read, loaded, rejected),) = self.con.execute(
-            "select status, rows_read, rows_loaded, rows_rejected from raw._load_manifest"
-            " where source_file = $f",
-            {"f": source_file},
-        ).fetchall()
-        return FileOutcome(source_file, status, read, loaded, rejected)
+            return self._record_failure(params, _unreadable(error))
+        if header is not None:
+            pending.append(_Pending(landing_file, params, tuple(header)))
+            return None
+        params["loaded_at"] = now
+        with self._transaction():
+            TEMPLATES.execute(self.con, "record_empty.sql", params, table=self.table)
+        return FileOutcome(source_file, "empty")
 
-    def _check_header(self, landing_file: LandingFile) -> list[str] | None:
-        """The file's column names (None: a CSV without any record); raises when a contract
-        column is missing."""
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self.con.begin()
+        try:
+            yield
+        except BaseException:
+            self.con.rollback()
+            raise
+        self.con.commit()
+
+    def _load_batch(self, batch: list[_Pending]) -> list[FileOutcome]:
+        """Read, check and load a batch of files in one transaction."""
+        params = {
+            "paths": [str(item.landing_file.path) for item in batch],
+            "source_files": [item.params["source_file"] for item in batch],
+            "business_dates": [item.params["business_date"] for item in batch],
+            "not_afters": [item.params["not_after"].isoformat() for item in batch],
+            "sizes": [item.params["size_bytes"] for item in batch],
+            "mtimes": [item.params["mtime_ns"] for item in batch],
+            "checksums": [item.params["checksum"] for item in batch],
+            "columns": {name: "VARCHAR" for name, _ in batch[0].header},
+            "table_name": self.table.name,
+            "run_id": self.run_id,
+            "loaded_at": datetime.now(UTC),
+        }
+        context = {"table": self.table, "format": batch[0].landing_file.format}
+        try:
+            with self._transaction():
+                for name in (
+                    "create_batch.sql",
+                    "stage_file.sql",
+                    "check_rows.sql",
+                    "load_file.sql",
+                    "record_load.sql",
+                ):
+                    TEMPLATES.execute(self.con, name, params, **context)
+        except duckdb.Error as error:
+            if len(batch) > 1:  # find the file that cannot be read: load each on its own
+                return [outcome for item in batch for outcome in self._load_batch([item])]
+            return [self._record_failure(batch[0].params, _unreadable(error))]
+        rows = self.con.execute(
+            "select source_file, status, rows_read, rows_loaded, rows_rejected"
+            " from raw._load_manifest where source_file in (select unnest($files))",
+            {"files": params["source_files"]},
+        ).fetchall()
+        return [FileOutcome(*row) for row in rows]
+
+    def _check_header(self, landing_file: LandingFile) -> list[tuple[str, str | None]] | None:
+        """The file's columns, each with its type where the file declares one (Parquet); None
+        for a CSV without any record. Raises when a contract column is missing."""
         if landing_file.format == "csv":
-            header = _csv_header(landing_file.path)
-            if header is None:
+            names = _csv_header(landing_file.path)
+            if names is None:
                 return None
+            header = [(name, None) for name in names]
         else:
-            rows = self.con.execute(
+            header = self.con.execute(
                 statement("read_header.sql", format=landing_file.format),
                 {"path": str(landing_file.path)},
             ).fetchall()
-            header = [row[0] for row in rows]
-        present = set(header)
+        present = {name for name, _ in header}
         missing = [c for c in self.table.column_names if c not in present]
         if missing:
             unexpected = sorted(present - set(self.table.column_names))

@@ -90,6 +90,56 @@ def test_line_numbers_stay_right_after_a_multiline_field_and_rejects(con, landin
     ]
 
 
+def test_files_loaded_together_keep_their_own_lines_keys_and_failures(con, landing):
+    # Small files of one table load in one batch: each keeps its own line numbers, a key is a
+    # duplicate only within its own file, and a file the reader cannot read fails on its own.
+    deliver(
+        landing, "order_items", "a.csv", f"{ITEMS_HEADER}\nO1,1,P1,1,1.00,0\nO1,1,P2,1,1.00,0\n"
+    )
+    deliver(
+        landing,
+        "order_items",
+        "b.csv",
+        f"{ITEMS_HEADER}\nO2,1,P1,1,1.00\nO1,1,P1,2,1.00,0\nO2,2,P1,0,1.00,0\n",
+        day="2025-06-02",
+    )
+    body = (f"{ITEMS_HEADER}\n" + "".join(f"O{i},1,P1,1,1.00,0\n" for i in range(5000))).encode()
+    deliver(landing, "order_items", "cut.csv.gz", gzip.compress(body)[:2000], day="2025-06-03")
+    deliver(
+        landing, "order_items", "c.csv", f"{ITEMS_HEADER}\nO3,1,P1,1,1.00,0\n", day="2025-06-04"
+    )
+    outcomes = load(con, landing, "order_items").outcomes
+    assert [(o.source_file.rsplit("/", 1)[1], o.status) for o in outcomes] == [
+        ("a.csv", "loaded"),
+        ("b.csv", "loaded"),
+        ("cut.csv.gz", "failed"),
+        ("c.csv", "loaded"),
+    ]
+    assert [(o.rows_read, o.rows_loaded, o.rows_rejected) for o in outcomes if o.rows_read] == [
+        (2, 1, 1),
+        (3, 1, 2),
+        (1, 1, 0),
+    ]
+    lines = con.execute(
+        "select split_part(source_file, '/', 3), line, reason_code from raw._rejected_rows"
+        " order by all"
+    ).fetchall()
+    assert lines == [
+        ("a.csv", 3, RowReason.DUPLICATE_KEY),
+        ("b.csv", 2, RowReason.MALFORMED_LINE),
+        ("b.csv", 4, RowReason.OUT_OF_RANGE),
+    ]
+    loaded = con.execute(
+        "select split_part(_source_file, '/', 3), _business_date::varchar, order_id, _source_line"
+        " from raw.order_items order by all"
+    ).fetchall()
+    assert loaded == [
+        ("a.csv", "2025-06-01", "O1", 2),
+        ("b.csv", "2025-06-02", "O1", 3),
+        ("c.csv", "2025-06-04", "O3", 2),
+    ]
+
+
 def test_timestamps_need_a_zone_and_may_not_lie_after_the_extract(con, landing):
     deliver(
         landing,

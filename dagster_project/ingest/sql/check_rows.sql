@@ -1,6 +1,7 @@
 -- Apply the contract to every staged row: `checked` is `incoming` plus the first rule each
 -- row breaks (_reason_code / _reason NULL when the row is good). Rows that pass every rule but
--- repeat a key seen earlier in the same file are rejected as duplicates. The columns added
+-- repeat a key seen earlier in the same file are rejected as duplicates (a key delivered again
+-- in another file is not: the newer delivery wins downstream). The columns added
 -- here start with `_`, like `_line`, so none collides with a contract column (refunds has a
 -- column named `reason`).
 create or replace temp table checked as
@@ -58,21 +59,23 @@ ruled as (
                 ]
 {%- endfor %}
 {%- for column in table.columns if column.not_future %}
-            when try_cast("{{ column.name }}" as timestamptz) >= $not_after
+            when try_cast("{{ column.name }}" as timestamptz) >= _not_after
                 then [
                     'future_timestamp',
                     'column {{ column.name }}: ' || "{{ column.name }}"
-                    || ' is after the extract''s business day ' || $business_date
+                    || ' is after the extract''s business day ' || _business_date
                 ]
 {%- endfor %}
         end as _violation,
     from incoming
+    join (select _source_file, _business_date, _not_after from batch_files) using (_source_file)
 ),
 keyed as (
     select
         *,
         case when _violation is null then row_number() over (
             partition by
+                _source_file,
                 _violation is null,
 {%- for name in table.unique_key %}
                 {{ typed(table.column(name)) }}{{ "," if not loop.last }}
@@ -81,6 +84,7 @@ keyed as (
         ) end as _key_occurrence,
         case when _violation is null then min(_line) over (
             partition by
+                _source_file,
                 _violation is null,
 {%- for name in table.unique_key %}
                 {{ typed(table.column(name)) }}{{ "," if not loop.last }}
@@ -89,7 +93,7 @@ keyed as (
     from ruled
 )
 select
-    * exclude (_violation, _key_occurrence, _key_first_line),
+    * exclude (_violation, _key_occurrence, _key_first_line, _not_after),
     case
         when _violation is not null then _violation[1]
         when _key_occurrence > 1 then 'duplicate_key'

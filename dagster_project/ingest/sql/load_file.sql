@@ -1,36 +1,39 @@
--- Replace what an earlier delivery of this file loaded with the checked rows of this one.
-delete from raw.{{ table.name }} where _source_file = $source_file;
+-- Replace what earlier deliveries of the batch's files loaded with their checked rows.
+delete from raw.{{ table.name }}
+where _source_file in (select _source_file from batch_files);
 
-delete from raw._rejected_rows where source_file = $source_file;
+delete from raw._rejected_rows
+where source_file in (select _source_file from batch_files);
 
 insert into raw.{{ table.name }}
 select
 {%- for column in table.columns %}
     {{ typed(column) }} as {{ column.name }},
 {%- endfor %}
-    $source_file as _source_file,
+    _source_file,
     _line as _source_line,
-    $business_date as _business_date,
+    _business_date,
     $loaded_at as _loaded_at,
 from checked
 where _reason_code is null
-order by _line;
+order by _source_file, _line;
 
 insert into raw._rejected_rows
 select
     '{{ table.name }}' as table_name,
-    $source_file as source_file,
-    line,
+    errors._source_file as source_file,
+    errors.line,
     'malformed_line' as reason_code,
-    reason,
-    record,
-    $business_date as business_date,
+    errors.reason,
+    errors.record,
+    files._business_date as business_date,
     $loaded_at as rejected_at,
-from parse_errors
+from parse_errors as errors
+join batch_files as files using (_source_file)
 union all
 select
     '{{ table.name }}' as table_name,
-    $source_file as source_file,
+    _source_file as source_file,
     _line as line,
     _reason_code as reason_code,
     _reason as reason,
@@ -39,7 +42,7 @@ select
         '{{ column.name }}', "{{ column.name }}"{{ "," if not loop.last }}
 {%- endfor %}
     ), 4000) as record,
-    $business_date as business_date,
+    _business_date as business_date,
     $loaded_at as rejected_at,
 from checked
 where _reason_code is not null;

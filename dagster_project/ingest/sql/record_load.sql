@@ -1,22 +1,33 @@
--- The manifest row of a file whose delivery is now the one in raw.<table>.
+-- The manifest rows of the batch's files, whose deliveries are now the ones in raw.<table>.
 insert or replace into raw._load_manifest
 select
-    $source_file as source_file,
+    files._source_file as source_file,
     $table_name as table_name,
-    cast($business_date as date) as business_date,
-    $size_bytes as size_bytes,
-    $mtime_ns as mtime_ns,
-    $checksum as checksum,
-    case when read.n = 0 then 'empty' else 'loaded' end as status,
-    read.n as rows_read,
-    loaded.n as rows_loaded,
-    rejected.n as rows_rejected,
+    files._business_date as business_date,
+    files._size_bytes as size_bytes,
+    files._mtime_ns as mtime_ns,
+    files._checksum as checksum,
+    case when coalesce(staged.n, 0) + coalesce(unparsed.n, 0) = 0 then 'empty' else 'loaded' end
+        as status,
+    coalesce(staged.n, 0) + coalesce(unparsed.n, 0) as rows_read,
+    coalesce(loaded.n, 0) as rows_loaded,
+    coalesce(rejected.n, 0) as rows_rejected,
     $loaded_at as loaded_at,
     $run_id as run_id,
-from
-    (select count(*) as n from raw.{{ table.name }} where _source_file = $source_file) as loaded,
-    (select count(*) as n from raw._rejected_rows where source_file = $source_file) as rejected,
-    (
-        select
-            (select count(*) from checked) + (select count(*) from parse_errors) as n
-    ) as read;
+from batch_files as files
+left join (
+    select _source_file, count(*) as n from raw.{{ table.name }}
+    where _source_file in (select _source_file from batch_files)
+    group by all
+) as loaded using (_source_file)
+left join (
+    select source_file as _source_file, count(*) as n from raw._rejected_rows
+    where source_file in (select _source_file from batch_files)
+    group by all
+) as rejected using (_source_file)
+left join (
+    select _source_file, count(*) as n from checked group by all
+) as staged using (_source_file)
+left join (
+    select _source_file, count(*) as n from parse_errors group by all
+) as unparsed using (_source_file);

@@ -1,5 +1,6 @@
--- Read one landing file into temp table `incoming`: every contract column as text, with the
--- file's line number, plus `parse_errors` for lines the reader itself could not parse.
+-- Read the batch's landing files (`batch_files`, all of one format and header) into temp table
+-- `incoming`: every contract column as text, with each row's file and line number, plus
+-- `parse_errors` for lines the reader itself could not parse.
 -- Lines count records as DuckDB's CSV reader does: the header is line 1, and a quoted field
 -- spanning several physical lines still counts as one.
 {%- if format == 'csv' %}
@@ -12,52 +13,70 @@ select
 {%- for column in table.columns %}
     "{{ column.name }}",
 {%- endfor %}
+    _path,
 from read_csv(
-    $path, header = true, auto_detect = false, columns = $columns, delim = ',', quote = '"',
-    escape = '"', hive_partitioning = false, store_rejects = true, rejects_table = 'reject_errors', rejects_scan = 'reject_scans'
+    $paths, header = true, auto_detect = false, columns = $columns, delim = ',', quote = '"',
+    escape = '"', hive_partitioning = false, filename = '_path',
+    store_rejects = true, rejects_table = 'reject_errors', rejects_scan = 'reject_scans'
 );
 
 create or replace temp table parse_errors as
 select
-    line,
-    min(error_type) || ': ' || min(error_message) as reason,
-    min(csv_line) as record,
-from reject_errors
-group by line;
+    files._source_file,
+    errors.line,
+    min(errors.error_type) || ': ' || min(errors.error_message) as reason,
+    min(errors.csv_line) as record,
+from reject_errors as errors
+join reject_scans as scans using (scan_id, file_id)
+join batch_files as files on files._path = scans.file_path
+group by all;
 
--- The k-th parsed record sits at line k + 1 plus the rejected lines before it.
+-- The k-th parsed record of a file sits at line k + 1 plus its rejected lines before it.
 create or replace temp table incoming as
 with
 numbered as (
-    -- rows of one insert get consecutive row ids in file order
-    select *, rowid - min(rowid) over () + 1 as ordinal from parsed
+    -- rows of one insert get row ids in the order read, which keeps each file's order
+    select
+        parsed.* exclude (_path),
+        files._source_file,
+        row_number() over (partition by parsed._path order by parsed.rowid) as ordinal,
+    from parsed
+    join batch_files as files on files._path = parsed._path
 ),
 rejects_ranked as (
     select
-        line - row_number() over (order by line) as parsed_before,
-        row_number() over (order by line) as rejects_so_far,
+        _source_file,
+        line - row_number() over (partition by _source_file order by line) as parsed_before,
+        row_number() over (partition by _source_file order by line) as rejects_so_far,
     from parse_errors
 ),
 reject_offsets as (
-    select parsed_before, max(rejects_so_far) as rejects_so_far,
+    select _source_file, parsed_before, max(rejects_so_far) as rejects_so_far,
     from rejects_ranked
-    group by parsed_before
+    group by all
 )
 select
     numbered.* exclude (ordinal),
     numbered.ordinal + 1 + coalesce(reject_offsets.rejects_so_far, 0) as _line,
 from numbered
 asof left join reject_offsets
-    on numbered.ordinal >= reject_offsets.parsed_before;
+    on numbered._source_file = reject_offsets._source_file
+    and numbered.ordinal >= reject_offsets.parsed_before;
 {%- elif format == 'jsonl' %}
 create or replace temp table lines as
-select
-    generate_subscripts(lines, 1) as line,
-    unnest(lines) as text,
-from (select string_split(content, chr(10)) as lines from read_text($path));
+select files._source_file, texts.line, texts.text,
+from (
+    select
+        filename,
+        generate_subscripts(lines, 1) as line,
+        unnest(lines) as text,
+    from (select filename, string_split(content, chr(10)) as lines from read_text($paths))
+) as texts
+join batch_files as files on files._path = texts.filename;
 
 create or replace temp table parse_errors as
 select
+    _source_file,
     line,
     'MALFORMED JSON: the line is not a JSON object' as reason,
     text as record,
@@ -69,12 +88,13 @@ select
 {%- for column in table.columns %}
     text ->> '{{ column.name }}' as "{{ column.name }}",
 {%- endfor %}
+    _source_file,
     line as _line,
 from lines
 where trim(text) <> '' and json_valid(text) and regexp_matches(text, '^\s*\{');
 {%- else %}
 create or replace temp table parse_errors as
-select 0::bigint as line, ''::varchar as reason, ''::varchar as record
+select ''::varchar as _source_file, 0::bigint as line, ''::varchar as reason, ''::varchar as record
 where false;
 
 create or replace temp table incoming as
@@ -82,6 +102,10 @@ select
 {%- for column in table.columns %}
     cast("{{ column.name }}" as varchar) as "{{ column.name }}",
 {%- endfor %}
+    files._source_file,
     file_row_number + 1 as _line,
-from read_parquet($path, file_row_number = true, hive_partitioning = false);
+from read_parquet(
+    $paths, file_row_number = true, hive_partitioning = false, filename = '_path'
+) as parquet
+join batch_files as files on files._path = parquet._path;
 {%- endif %}
