@@ -97,7 +97,10 @@ def test_readers_see_exactly_one_whole_publication_at_a_time(demo_copy, tmp_path
     # every answer matches the one publication its log names, and the reader saw them change
     assert all(len(contents) == 1 for contents in by_run.values()), by_run
     assert len(by_run) >= 2
-    print(f"{len(result['answers'])} answers from {len(by_run)} publications, 0 errors")
+    print(
+        f"{len(result['answers'])} answers from {len(by_run)} publications, 0 errors, "
+        f"{len(result['open_races'])} connects lost the open race"
+    )
 
 
 class _Hook(http.server.BaseHTTPRequestHandler):

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import duckdb
 
+from tests.publish.reader import OPEN_RACE
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 KPI = Path(sys.executable).with_name("kpi")
 
@@ -585,7 +587,7 @@ def _reader(published: Path, out: Path, stop: Path) -> None:
     tables present, then one statement reading the newest publication_log entry (run id,
     rows_per_table), every table's row count and a content fingerprint. An answer whose counts
     differ from the rows_per_table of the run its log names mixes publications: an error."""
-    answers, errors, seen = 0, [], []  # seen: [run id, answers, fingerprints]
+    answers, errors, open_races, seen = 0, [], 0, []  # seen: [run id, answers, fingerprints]
     first = out.with_suffix(".ready")
     give_up = time.monotonic() + 3600  # should the test die without telling it to stop
     while not stop.exists() and time.monotonic() < give_up:
@@ -615,9 +617,13 @@ def _reader(published: Path, out: Path, stop: Path) -> None:
             if answers == 1:
                 first.touch()
         except Exception as error:  # counted, never raised: the test reads them
-            errors.append(f"{type(error).__name__}: {error}")
+            if OPEN_RACE in str(error):
+                open_races += 1
+            else:
+                errors.append(f"{type(error).__name__}: {error}")
         time.sleep(READER_PAUSE_S)
-    out.write_text(json.dumps({"answers": answers, "errors": errors, "seen": seen}))
+    result = {"answers": answers, "errors": errors, "open_races": open_races, "seen": seen}
+    out.write_text(json.dumps(result))
 
 
 class Readers:
