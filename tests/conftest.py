@@ -44,3 +44,18 @@ def demo_pipeline(tmp_path_factory):
         )
         assert result.success, "the demo refresh failed"
     return settings
+
+
+# `make test` runs two xdist workers (pyproject addopts), each taking whole files in collection
+# order: the longest files start first, so that neither worker is left with one at the end.
+LONGEST_FIRST = ("reliability/test_crash_safety.py", "orchestration/test_nightly.py")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        path = item.path.as_posix()
+        return next(
+            (n for n, f in enumerate(LONGEST_FIRST) if path.endswith(f)), len(LONGEST_FIRST)
+        )
+
+    items.sort(key=rank)
