@@ -1,6 +1,14 @@
 """Shared fixtures: every test gets its own data directory; nothing touches ./data."""
 
+import hashlib
+import shutil
+from pathlib import Path
+
 import pytest
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture(autouse=True)
@@ -44,6 +52,17 @@ def demo_pipeline(tmp_path_factory):
         )
         assert result.success, "the demo refresh failed"
     return settings
+
+
+@pytest.fixture
+def demo_copy(demo_pipeline, tmp_path, monkeypatch):
+    """A private copy of the demo's data directory, safe to refresh and publish again."""
+    from dagster_project.settings import Settings
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(demo_pipeline.data_dir, data_dir, symlinks=True)
+    monkeypatch.setenv("KPI_DATA_DIR", str(data_dir))
+    return Settings.from_env()
 
 
 # `make test` runs two xdist workers (pyproject addopts), each taking whole files in collection

@@ -244,4 +244,4 @@ def write_jsonl(arrow: pa.Table, path: Path) -> None:
         con.execute("set preserve_insertion_order = true")
         con.execute("set threads = 1")
         con.register("rows_to_write", arrow)
-        con.execute(f"copy rows_to_write to '{path.as_posix()}' (format json)")
+        con.execute("copy rows_to_write to $path (format json)", {"path": path.as_posix()})

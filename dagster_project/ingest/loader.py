@@ -2,9 +2,9 @@
 
 Files load in batches, each in one transaction: for every file of the batch, its earlier rows
 (if it was delivered before) are deleted, its good rows inserted, its bad rows recorded in
-``raw._rejected_rows`` with file, line and reason, and its manifest row written. A file that cannot be loaded at all (missing column,
-unreadable, bad name) is recorded in ``raw._load_failures``; its earlier delivery stays loaded
-and the other files still load.
+``raw._rejected_rows`` with file, line and reason, and its manifest row written. A file that
+cannot be loaded at all (missing column, unreadable, bad name) is recorded in
+``raw._load_failures``; its earlier delivery stays loaded and the other files still load.
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
 """Write-audit-publish on the demo shop: what a publication holds, that readers never see a
 half-written one, and that a failed gate changes nothing readers see."""
 
-import hashlib
 import http.server
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -15,27 +13,13 @@ from pathlib import Path
 from typing import ClassVar
 
 import duckdb
-import pytest
 
 from dagster_project.generator import generate
 from dagster_project.generator.truths import DEMO
 from dagster_project.publish.publication import GateResult, publish, published_path
-from dagster_project.settings import Settings
+from tests.conftest import sha256
 
 READER = Path(__file__).with_name("reader.py")
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@pytest.fixture
-def demo_copy(demo_pipeline, tmp_path, monkeypatch) -> Settings:
-    """A private copy of the demo's data directory, safe to refresh and publish again."""
-    data_dir = tmp_path / "data"
-    shutil.copytree(demo_pipeline.data_dir, data_dir, symlinks=True)
-    monkeypatch.setenv("KPI_DATA_DIR", str(data_dir))
-    return Settings.from_env()
 
 
 def test_the_demo_refresh_published_marts_parquet_and_report(demo_pipeline):

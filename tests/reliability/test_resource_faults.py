@@ -33,7 +33,7 @@ import pytest
 from dagster_project.generator.truths import DEMO
 from dagster_project.publish.publication import published_path
 from dagster_project.settings import Settings
-from tests.publish.test_publication import sha256
+from tests.conftest import sha256
 
 KPI = str(Path(sys.executable).with_name("kpi"))
 

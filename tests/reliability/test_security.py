@@ -34,8 +34,8 @@ from dagster_project.ingest.loader import TableLoader
 from dagster_project.ingest.reasons import FileProblem, RowReason
 from dagster_project.publish.publication import published_path
 from dagster_project.settings import PROJECT_ROOT
+from tests.conftest import sha256
 from tests.ingest.helpers import deliver
-from tests.publish.test_publication import sha256
 
 
 def tally(section: str, tried: int, passed: int, detail: str = "") -> None:
