@@ -83,11 +83,11 @@ SEED = 20250607
 # not), run B's for the others. Ingest kills come first in a group: once a run got past
 # ingest, day 7 is loaded and later ingests have little to do.
 GROUPS = [
-    ("A", ("audit_pre", "audit_pre", "dbt")),
-    ("B", ("ingest", "ingest", "ingest", "audit_pre", "dbt")),
-    ("B", ("ingest", "ingest", "dbt")),
+    ("A", ("audit_pre", "dbt")),
+    ("B", ("ingest", "ingest", "audit_pre", "dbt")),
+    ("B", ("ingest", "dbt")),
 ]
-PUBLISH_RANDOM_KILLS = 9  # group 4, then before every line of the swap phase
+PUBLISH_RANDOM_KILLS = 12  # group 4, then before every line of the swap phase
 SWAP_PHASE_STARTS_AT = "    os.replace(staging_file, published_path(settings))"
 POLL_S = 0.05
 
