@@ -65,12 +65,12 @@ def demo_copy(demo_pipeline, tmp_path, monkeypatch):
     return Settings.from_env()
 
 
-# `make test` runs two xdist workers (pyproject addopts, --dist=loadgroup), each taking whole
-# groups in collection order: a group is a file, except that the files sharing the crash history
-# (tests/reliability/crash_helpers.shared_history, built once per process) go together. The
-# longest groups start first, so that neither worker is left with one at the end.
+# `make test` runs two xdist workers (pyproject addopts, --dist=loadfile), each taking whole
+# files in collection order: the longest files start first, so that neither worker is left with
+# one at the end. (xdist 3.8's --dist=loadgroup, which could keep the two files sharing the
+# crash history on one worker, does not group under pytest 9: it renames `item._nodeid`, which
+# pytest 9 no longer reads.)
 LONGEST_FIRST = ("reliability/test_crash_safety.py", "orchestration/test_nightly.py")
-SHARED_HISTORY = ("reliability/test_crash_safety.py", "reliability/test_readers_and_idempotency.py")
 
 
 def pytest_collection_modifyitems(items):
@@ -80,8 +80,4 @@ def pytest_collection_modifyitems(items):
             (n for n, f in enumerate(LONGEST_FIRST) if path.endswith(f)), len(LONGEST_FIRST)
         )
 
-    for item in items:
-        path = item.path.as_posix()
-        group = "shared_history" if path.endswith(SHARED_HISTORY) else path
-        item.add_marker(pytest.mark.xdist_group(group))
     items.sort(key=rank)
