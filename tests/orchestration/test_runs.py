@@ -53,14 +53,16 @@ def test_two_runs_at_once_write_one_after_the_other(shop, tmp_path):
     logs = [tmp_path / f"child{i}.log" for i in range(2)]
     # hold the warehouse so that both runs are certain to start while it is busy
     with warehouse.exclusive(shop, "the test", print):
-        children = [
-            subprocess.Popen(
-                [sys.executable, str(CHILD), str(START), str(LAST)],
-                stdout=log.open("w"),
-                stderr=subprocess.STDOUT,
-            )
-            for log in logs
-        ]
+        children = []
+        for log in logs:
+            with log.open("w") as out:  # the child keeps its own copy of the descriptor
+                children.append(
+                    subprocess.Popen(
+                        [sys.executable, str(CHILD), str(START), str(LAST)],
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
         with dg.DagsterInstance.get() as instance:
             deadline = time.monotonic() + 180
             while time.monotonic() < deadline:

@@ -7,9 +7,8 @@ select
     files._size_bytes as size_bytes,
     files._mtime_ns as mtime_ns,
     files._checksum as checksum,
-    case when coalesce(staged.n, 0) + coalesce(unparsed.n, 0) = 0 then 'empty' else 'loaded' end
-        as status,
-    coalesce(staged.n, 0) + coalesce(unparsed.n, 0) as rows_read,
+    case when coalesce(read.n, 0) = 0 then 'empty' else 'loaded' end as status,
+    coalesce(read.n, 0) as rows_read,
     coalesce(loaded.n, 0) as rows_loaded,
     coalesce(rejected.n, 0) as rows_rejected,
     $loaded_at as loaded_at,
@@ -26,8 +25,8 @@ left join (
     group by all
 ) as rejected using (_source_file)
 left join (
-    select _source_file, count(*) as n from checked group by all
-) as staged using (_source_file)
-left join (
-    select _source_file, count(*) as n from parse_errors group by all
-) as unparsed using (_source_file);
+    -- rows read: those the reader parsed (checked) and the lines it could not parse
+    select _source_file, count(*) as n
+    from (select _source_file from checked union all select _source_file from parse_errors)
+    group by all
+) as read using (_source_file);
