@@ -65,12 +65,18 @@ def demo_copy(demo_pipeline, tmp_path, monkeypatch):
     return Settings.from_env()
 
 
-# `make test` runs two xdist workers (pyproject addopts, --dist=loadfile), each taking whole
-# files in collection order: the longest files start first, so that neither worker is left with
-# one at the end. (xdist 3.8's --dist=loadgroup, which could keep the two files sharing the
-# crash history on one worker, does not group under pytest 9: it renames `item._nodeid`, which
+# `make test` runs two xdist workers (pyproject addopts: --dist=loadfile --no-loadscope-reorder),
+# each taking whole files in collection order: the longest files start first, so that neither
+# worker is left with one at the end. The two files that share the crash history
+# (tests/reliability/crash_helpers.shared_history, built once per process) form one unit, so
+# that the history is built once, not once on each worker. (xdist's --dist=loadgroup would do
+# this with a marker, but does not group under pytest 9: it renames `item._nodeid`, which
 # pytest 9 no longer reads.)
-LONGEST_FIRST = ("reliability/test_crash_safety.py", "orchestration/test_nightly.py")
+SHARED_HISTORY = (
+    "reliability/test_crash_safety.py",
+    "reliability/test_readers_and_idempotency.py",
+)
+LONGEST_FIRST = (*SHARED_HISTORY, "orchestration/test_nightly.py")
 
 
 def pytest_collection_modifyitems(items):
@@ -81,3 +87,14 @@ def pytest_collection_modifyitems(items):
         )
 
     items.sort(key=rank)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharedHistoryOnOneWorker(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = super()._split_scope(nodeid)
+            return SHARED_HISTORY[0] if path.endswith(SHARED_HISTORY) else path
+
+    return SharedHistoryOnOneWorker(config, log)
