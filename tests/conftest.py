@@ -11,6 +11,37 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+TALLY = "tally"
+
+
+@pytest.fixture
+def record_tally(request):
+    """``record_tally(text)``: print a section's cases tried / passed, and list it again at the
+    end of the run (``pytest_terminal_summary``): xdist workers' printed output is not shown."""
+
+    def record(text: str) -> None:
+        text = text.strip("\n")
+        print(f"\n{text}")
+        request.node.user_properties.append((TALLY, text))
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter):
+    tallies = [
+        value
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        if getattr(report, "when", None) == "call"
+        for name, value in report.user_properties
+        if name == TALLY
+    ]
+    if tallies:
+        terminalreporter.section("tallies (cases tried / passed)")
+        for text in tallies:
+            terminalreporter.write_line(text)
+
+
 @pytest.fixture(autouse=True)
 def isolated_data_dir(tmp_path, monkeypatch):
     """Point KPI_DATA_DIR (and Dagster's home) at a fresh directory for each test."""

@@ -19,7 +19,8 @@ The rows of a case file are written from the contract (valid values of each colu
 foreign keys that exist in the base), then broken in one place. A defect that needs a kind of
 column a table lacks (a bound, a foreign key, a timestamp...) is not generated for it and is
 counted as not applicable. The generator's own defects run on the table they are made for,
-with the outcome their registry declares. ``pytest -s`` shows the tally.
+with the outcome their registry declares. The tally is listed at the end of the run
+(tests/conftest.py, record_tally).
 """
 
 from __future__ import annotations
@@ -941,7 +942,7 @@ def all_cases(base: Base) -> list[Case]:
     return cases
 
 
-def test_bad_input_matrix(base, tmp_path):
+def test_bad_input_matrix(base, tmp_path, record_tally):
     started = time.monotonic()
     by_table: dict[str, list[Case]] = {}
     for case in all_cases(base):
@@ -977,18 +978,18 @@ def test_bad_input_matrix(base, tmp_path):
             passed[kind] += 1
     skipped = sum(len(tables) for tables in not_applicable.values())
     tables = len(contract.tables())
-    print(
-        f"\nbad-input matrix: {tables} tables x {len(DEFECT_BUILDERS)} defects: "
+    record_tally(
+        f"bad-input matrix: {tables} tables x {len(DEFECT_BUILDERS)} defects: "
         f"tried {tried['matrix']}, passed {passed['matrix']}, not applicable {skipped}; "
         f"generator defects on their own table: tried {tried['registry']}, passed "
         f"{passed['registry']}; all cases: tried {tried.total()}, passed {passed.total()} "
         f"({time.monotonic() - started:.0f} s)"
+        + "".join(
+            f"\n  not applicable: {name} ({DEFECT_BUILDERS[name][1]}): {', '.join(skipped_tables)}"
+            for name, skipped_tables in not_applicable.items()
+        )
+        + "".join(f"\n  FAILED {failure}" for failure in failures)
     )
-    for name, skipped_tables in not_applicable.items():
-        reason = DEFECT_BUILDERS[name][1]
-        print(f"  not applicable: {name} ({reason}): {', '.join(skipped_tables)}")
-    for failure in failures:
-        print(f"  FAILED {failure}")
     assert tried["matrix"] + skipped == tables * len(DEFECT_BUILDERS)
     assert tried["registry"] == len(DEFECTS)
     assert not failures, f"{len(failures)} failing case(s):\n" + "\n".join(failures)

@@ -20,12 +20,11 @@ facts only the changed order; in the publication, rows of other days of every da
 identical, and every other changed row belongs to day 6's week or month, to the order's
 products or to the campaigns whose day-3 rows changed.
 
-Prints ``readers: ...`` and ``idempotency: ...`` tallies (``pytest -s``).
+Tallies ``readers: ...`` and ``idempotency: ...`` (tests/conftest.py, record_tally).
 """
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -56,7 +55,7 @@ def history(tmp_path_factory):
     return history
 
 
-def test_four_readers_see_one_whole_publication_per_query(history):
+def test_four_readers_see_one_whole_publication_per_query(history, record_tally):
     expected = [history.run_a_id, *(history.runs[r].run_id for r in "BCD")]
     results = history.reader_results
     passed = 0
@@ -78,9 +77,10 @@ def test_four_readers_see_one_whole_publication_per_query(history):
     answers = sum(r["answers"] for r in results)
     errors = sum(len(r["errors"]) for r in results)
     open_races = sum(r["open_races"] for r in results)
-    seconds = sum(history.runs[r].seconds for r in "BCD")
-    print(
-        f"\nreaders: {len(results)} readers during 3 refreshes ({seconds:.0f} s): "
+    seconds = {r: round(history.runs[r].seconds) for r in "BCD"}
+    record_tally(
+        f"readers: {len(results)} readers during 3 refreshes ({seconds} s, after run A "
+        f"{history.run_a_seconds:.0f} s): "
         f"{answers} queries ({', '.join(str(r['answers']) for r in results)}), {errors} errors, "
         f"{open_races} connects lost the open race (retried), "
         f"publications seen per reader {[len(r['seen']) for r in results]}; "
@@ -94,7 +94,7 @@ def _differing(found: dict, expected: dict) -> list[str]:
     return sorted(t for t in set(found) | set(expected) if found.get(t) != expected.get(t))
 
 
-def test_two_refreshes_on_the_same_inputs_publish_identical_tables(history):
+def test_two_refreshes_on_the_same_inputs_publish_identical_tables(history, record_tally):
     b, c = history.runs["B"], history.runs["C"]
     comparisons = {
         "published tables": (b.publication.hashes, c.publication.hashes),
@@ -109,8 +109,8 @@ def test_two_refreshes_on_the_same_inputs_publish_identical_tables(history):
         for t in differing["published tables"]
     }
     failed = sum(len(d) for d in differing.values())
-    print(
-        f"\nidempotency: refreshes B and C on the same inputs: {tried} tables compared "
+    record_tally(
+        f"idempotency: refreshes B and C on the same inputs: {tried} tables compared "
         f"({', '.join(f'{len(p[0])} {w}' for w, p in comparisons.items())}), "
         f"identical {tried - failed}/{tried}"
         + (
@@ -163,7 +163,7 @@ def _changes(con, before: str, after: str, columns: list[str], where: str = "tru
     return old, new
 
 
-def test_a_redelivered_file_changes_only_its_days_rows_and_kpis(redelivery):
+def test_a_redelivered_file_changes_only_its_days_rows_and_kpis(redelivery, record_tally):
     con, changed = redelivery
     day = REDELIVERED_DAY
     order = changed["order_id"]
@@ -320,19 +320,10 @@ def test_a_redelivered_file_changes_only_its_days_rows_and_kpis(redelivery):
         f"kpi_orders_daily on {day}: (orders, gmv, discount, net revenue) {before} -> {after}, "
         f"expected the discount up and the net revenue down by {delta}",
     )
-    print(
-        f"\nidempotency: re-delivered {changed['file']} (order {order}: discount "
+    record_tally(
+        f"idempotency: re-delivered {changed['file']} (order {order}: discount "
         f"{changed['discount_before']} -> {changed['discount_after']}); changed facts "
         f"{changed_facts}, changed published tables (rows of the new version) {changed_tables}; "
         f"checks {checks}, passed {checks - len(problems)}"
     )
     assert not problems, "\n".join(problems)
-
-
-def test_the_history_took(history):
-    """Not a check: the time the shared history took, for the record."""
-    runs = {name: round(run.seconds) for name, run in history.runs.items()}
-    print(
-        f"\nshared history: run A {history.run_a_seconds:.0f} s, {runs} s, "
-        f"ready after {time.monotonic() - history.started:.0f} s"
-    )

@@ -11,7 +11,8 @@ is a private copy of the session's demo publication (a refresh on a few days of 
 refused by the audit: weekly hot sellers need 56 days of history, and the monthly scorecard
 needs an actual for every month of ``seeds/kpi_targets.csv``).
 
-Each test prints ``resource faults (n) ...: tried N checks, passed N`` (``pytest -s``).
+Each test tallies ``resource faults (n) ...: tried N checks, passed N`` (listed at the end of
+the run: tests/conftest.py, record_tally).
 """
 
 from __future__ import annotations
@@ -164,19 +165,18 @@ def told_clearly(result: subprocess.CompletedProcess, **says: str) -> Checks:
     return checks
 
 
-def report(case: str, how: str, checks: Checks) -> None:
-    """Print the case's tally and fail it when a check did not hold."""
+def report(record_tally, case: str, how: str, checks: Checks) -> None:
+    """Record the case's tally and fail it when a check did not hold."""
     failed = {name: seen for name, seen in checks.items() if seen is not None}
-    print(
-        f"\nresource faults {case} ({how}): tried {len(checks)} checks, "
+    record_tally(
+        f"resource faults {case} ({how}): tried {len(checks)} checks, "
         f"passed {len(checks) - len(failed)}"
+        + "".join(f"\n  FAILED {name}: {seen}" for name, seen in failed.items())
     )
-    for name, seen in failed.items():
-        print(f"  FAILED {name}: {seen}")
     assert not failed, failed
 
 
-def test_a_full_disk_under_the_warehouse_fails_the_refresh_clearly(demo_copy):
+def test_a_full_disk_under_the_warehouse_fails_the_refresh_clearly(demo_copy, record_tally):
     settings = demo_copy
     before = publication_state(settings)
     with unwritable(settings.warehouse_dir) as how:
@@ -185,10 +185,15 @@ def test_a_full_disk_under_the_warehouse_fails_the_refresh_clearly(demo_copy):
     checks["the publication is unchanged"] = (
         None if publication_state(settings) == before else "it changed"
     )
-    report("(1) warehouse unwritable during `kpi refresh`", f"{how}: its file system full", checks)
+    report(
+        record_tally,
+        "(1) warehouse unwritable during `kpi refresh`",
+        f"{how}: its file system full",
+        checks,
+    )
 
 
-def test_a_full_published_directory_fails_the_publication_clearly(demo_copy):
+def test_a_full_published_directory_fails_the_publication_clearly(demo_copy, record_tally):
     settings = demo_copy
     before = publication_state(settings)
     with unwritable(settings.published_dir) as how:
@@ -211,6 +216,7 @@ def test_a_full_published_directory_fails_the_publication_clearly(demo_copy):
         ),
     }
     report(
+        record_tally,
         "(2) published directory unwritable during publication",
         f"{how}: its file system full",
         checks,
@@ -222,9 +228,16 @@ def test_a_full_published_directory_fails_the_publication_clearly(demo_copy):
     [["refresh"], ["status"], ["generate", "--days", "7", "--sessions-per-day", "200"]],
     ids=["refresh", "status", "generate"],
 )
-def test_a_data_directory_that_cannot_be_created_gives_a_clear_error(tmp_path, command):
+def test_a_data_directory_that_cannot_be_created_gives_a_clear_error(
+    tmp_path, command, record_tally
+):
     blocker = tmp_path / "a-regular-file"
     blocker.write_text("not a directory\n")
     result = _run(command, blocker / "data")
     checks = told_clearly(result, path=str(blocker), problem="Not a directory")
-    report(f"(3) KPI_DATA_DIR under a regular file: kpi {command[0]}", "NotADirectory", checks)
+    report(
+        record_tally,
+        f"(3) KPI_DATA_DIR under a regular file: kpi {command[0]}",
+        "NotADirectory",
+        checks,
+    )

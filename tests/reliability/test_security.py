@@ -1,7 +1,8 @@
 """Issue 8 §5, security: the BI path is read-only, no personal data is published, file names
 and contents never become SQL, and the alert webhook (a secret) never reaches a log.
 
-Each test prints a tally line ``security (x) ...: tried N, passed N`` (``pytest -s``).
+Each test tallies ``security (x) ...: tried N, passed N`` (listed at the end of the run:
+tests/conftest.py, record_tally).
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ from tests.conftest import sha256
 from tests.ingest.helpers import deliver
 
 
-def tally(section: str, tried: int, passed: int, detail: str = "") -> None:
-    print(
-        f"\nsecurity {section}: tried {tried}, passed {passed}" + (f" ({detail})" if detail else "")
+def tally(record_tally, section: str, tried: int, passed: int, detail: str = "") -> None:
+    record_tally(
+        f"security {section}: tried {tried}, passed {passed}" + (f" ({detail})" if detail else "")
     )
 
 
@@ -83,7 +84,7 @@ def _attached_read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
 
 
-def test_the_bi_path_is_read_only(demo_pipeline, tmp_path):
+def test_the_bi_path_is_read_only(demo_pipeline, tmp_path, record_tally):
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     bi_section = readme.split("## Connecting a BI tool", 1)[1].split("\n## ", 1)[0]
     assert "read_only=True" in bi_section and "duckdb.read_only=true" in bi_section
@@ -120,6 +121,7 @@ def test_the_bi_path_is_read_only(demo_pipeline, tmp_path):
                 con.execute(template.format(db=""))
             passed += 1
     tally(
+        record_tally,
         "(a) BI path read-only",
         tried,
         passed,
@@ -210,7 +212,7 @@ def test_the_scan_finds_planted_personal_data(tmp_path):
     assert (columns, values) == (3, 15)  # n is not text
 
 
-def test_no_personal_data_in_published_tables(demo_pipeline):
+def test_no_personal_data_in_published_tables(demo_pipeline, record_tally):
     settings = demo_pipeline
     with duckdb.connect() as con:
         pii = _load_pii(con, settings.build_db)
@@ -238,6 +240,7 @@ def test_no_personal_data_in_published_tables(demo_pipeline):
     tried = len(relations) + 1
     passed = tried - len({label.split(".")[0] for label in findings}) - bool(in_report)
     tally(
+        record_tally,
         "(b) no personal data published",
         tried,
         passed,
@@ -312,7 +315,7 @@ def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {t for (t,) in tables.fetchall()}
 
 
-def test_sql_in_file_names_and_contents_stays_data(tmp_path):
+def test_sql_in_file_names_and_contents_stays_data(tmp_path, record_tally):
     # the landing zone itself lives under a path full of SQL
     root = tmp_path / f"it's; drop table raw.orders; --{MARK}0"
     landing = root / "landing"
@@ -431,6 +434,7 @@ def test_sql_in_file_names_and_contents_stays_data(tmp_path):
     tables_after = _tables(con.con)
     con.con.close()
     tally(
+        record_tally,
         "(c) SQL in file names and contents",
         len(cases),
         len(cases) - len(failures),
@@ -492,7 +496,7 @@ def _alert(monkeypatch, caplog, url: str | None) -> tuple[bool | str, str]:
     return result, logged
 
 
-def test_webhook_outcomes_never_log_the_url_or_its_token(monkeypatch, caplog, hook):
+def test_webhook_outcomes_never_log_the_url_or_its_token(monkeypatch, caplog, hook, record_tally):
     closed = hook.rsplit(":", 1)[0] + ":9"  # the discard port: nobody listens
     cases = {
         "accepted": (f"{hook}/hook?token={SECRET}", 204, 0.0, True),
@@ -522,6 +526,7 @@ def test_webhook_outcomes_never_log_the_url_or_its_token(monkeypatch, caplog, ho
     if result is not False or len(logged.splitlines()) != 1:
         failures.append(f"without a webhook: {result!r}, {logged!r}")
     tally(
+        record_tally,
         "(d) webhook outcomes keep the URL out of logs",
         len(cases) + 1,
         len(cases) + 1 - len(failures),
@@ -549,7 +554,9 @@ def not_http():
     server.close()
 
 
-def test_a_bad_webhook_neither_crashes_the_alert_nor_leaks_its_url(monkeypatch, caplog, not_http):
+def test_a_bad_webhook_neither_crashes_the_alert_nor_leaks_its_url(
+    monkeypatch, caplog, not_http, record_tally
+):
     """A typo in KPI_ALERT_WEBHOOK, or an endpoint that does not speak HTTP, must not turn an
     alert into a crash (the run's failure is being reported) whose message and traceback show
     the URL with its token."""
@@ -566,7 +573,7 @@ def test_a_bad_webhook_neither_crashes_the_alert_nor_leaks_its_url(monkeypatch, 
             failures[name] = f"send_alert {result}"
         elif SECRET in logged or '"alert_webhook_failed"' not in logged:
             failures[name] = f"logged {logged!r}"
-    tally("(d) bad webhook URLs and endpoints", len(bad), len(bad) - len(failures))
+    tally(record_tally, "(d) bad webhook URLs and endpoints", len(bad), len(bad) - len(failures))
     assert not failures, failures
 
 
@@ -618,7 +625,7 @@ def _tracked_files() -> list[str]:
         ]
 
 
-def test_no_webhook_or_secret_is_hard_coded_in_the_repository():
+def test_no_webhook_or_secret_is_hard_coded_in_the_repository(record_tally):
     found = []
     scanned = 0
     for name in _tracked_files():
@@ -640,6 +647,7 @@ def test_no_webhook_or_secret_is_hard_coded_in_the_repository():
     reads = re.findall(r"os\.environ(?:\.get)?\(?\[?\s*([A-Z_]+)", source)
     assert reads == ["WEBHOOK_ENV"] and alerts.WEBHOOK_ENV == "KPI_ALERT_WEBHOOK"
     tally(
+        record_tally,
         "(d) no hard-coded webhook or secret",
         scanned,
         scanned - len({f.split(":")[0] for f in found}),
