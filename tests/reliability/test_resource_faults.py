@@ -103,13 +103,18 @@ def unwritable(directory: Path) -> Iterator[str]:
         )
         try:
             shutil.copytree(saved, directory, dirs_exist_ok=True)
-            with (directory / ".filler").open("wb") as filler:  # fill it to the last byte
-                try:
+            try:  # fill it to the last byte (creating the filler can already meet ENOSPC)
+                with (directory / ".filler").open("wb") as filler:
                     while True:
                         filler.write(b"\0" * (1 << 16))
                         filler.flush()
-                except OSError as error:
-                    assert error.errno == errno.ENOSPC, error
+            except OSError as error:
+                assert error.errno == errno.ENOSPC, error
+            left = os.statvfs(directory)
+            assert left.f_bavail * left.f_frsize < 1 << 16 or left.f_favail == 0, (
+                f"{directory} is not full: {left.f_bavail * left.f_frsize} bytes and "
+                f"{left.f_favail} inodes free"
+            )
             yield "tmpfs"
         finally:
             subprocess.run(["umount", "--lazy", str(directory)], check=True)
