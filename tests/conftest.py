@@ -121,6 +121,8 @@ def pytest_collection_modifyitems(items):
 
 
 def pytest_xdist_make_scheduler(config, log):
+    if config.getoption("dist") != "loadfile":
+        return None  # another --dist asked for on the command line: xdist's own scheduler
     from xdist.scheduler import LoadFileScheduling
 
     class SharedHistoryOnOneWorker(LoadFileScheduling):
