@@ -84,9 +84,10 @@ SEED = 20250607
 # ingest, day 7 is loaded and later ingests have little to do.
 GROUPS = [
     ("A", ("audit_pre", "dbt")),
-    ("B", ("ingest", "ingest", "ingest", "audit_pre", "dbt", "dbt")),
+    ("B", ("ingest", "ingest", "audit_pre", "dbt")),
 ]
-PUBLISH_RANDOM_KILLS = 12  # group 3, then before every line of the swap phase
+# group 3, then before every line of the swap phase; with the 6 refresh kills, 20 at random
+PUBLISH_RANDOM_KILLS = 14
 SWAP_PHASE_STARTS_AT = "    os.replace(staging_file, published_path(settings))"
 POLL_S = 0.05
 
