@@ -766,7 +766,6 @@ class History:
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
     thread: threading.Thread | None = None
-    started: float = field(default_factory=time.monotonic)
 
     @property
     def baseline(self) -> Run:
