@@ -56,3 +56,38 @@
     {%- endif -%}
     {{- return(days) -}}
 {%- endmacro %}
+
+{#-
+    Rows of `relation` (an incremental model that keeps each row's `_source_file` and
+    `_loaded_at`) whose version is no longer loaded: their file was delivered again since (its
+    rows were reloaded with a new `_loaded_at`, and the re-delivery may have changed or dropped
+    them). Their keys must be rebuilt from what is loaded now: an earlier delivery's version of
+    the key, or nothing (the key is gone).
+-#}
+{% macro superseded(relation) -%}
+    not exists (
+        select 1 from {{ source('ingest', '_load_manifest') }} as delivery
+        where delivery.source_file = {{ relation }}._source_file
+        and delivery.loaded_at = {{ relation }}._loaded_at
+    )
+{%- endmacro %}
+
+{#-
+    The keys an incremental staging model rebuilds: those with a raw row in the build window
+    (`in_build_window` over the raw `_business_date` and `_loaded_at`), and those whose current
+    version is superseded. The model keeps the latest version of each among all raw rows;
+    superseded keys left without any raw row are deleted by its post-hook
+    (`delete_superseded`).
+-#}
+{% macro staging_keys_to_rebuild(raw_relation, key) -%}
+    select {{ key }} from {{ raw_relation }}
+    where {{ in_build_window('_business_date', '_loaded_at') }}
+    union
+    select {{ key }} from {{ this }}
+    where {{ superseded(this) }}
+{%- endmacro %}
+
+{#- Post-hook of an incremental staging model: drop the keys no delivery holds any more. -#}
+{% macro delete_superseded() -%}
+    delete from {{ this }} where {{ superseded(this) }}
+{%- endmacro %}

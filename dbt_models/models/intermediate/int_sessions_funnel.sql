@@ -1,9 +1,24 @@
 -- The closed, in-session funnel: a session reaches a step only if it reached every earlier
 -- step before it (session -> product_view -> add_to_cart -> begin_checkout -> purchase).
+-- Incremental: recomputes, from all their events, the sessions with an event loaded since the
+-- last build or delivered in the build window.
+{{ config(
+    materialized='incremental',
+    unique_key='session_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+
 with
 
 events as (
     select * from {{ ref('stg_events') }}
+    {%- if is_incremental() %}
+    where session_id in (
+        select session_id from {{ ref('stg_events') }}
+        where {{ in_build_window('_delivery_date', '_loaded_at') }}
+    )
+    {%- endif %}
 ),
 
 product_views as (
@@ -49,6 +64,8 @@ activity as (
         count(*) as events,
         sum(case when event_type = 'page_view' then 1 else 0 end) as page_views,
         sum(case when event_type = 'purchase' then 1 else 0 end) as purchases,
+        max(_loaded_at) as _loaded_at,
+        max(_delivery_date) as _delivery_date,
     from events
     group by session_id
 )
@@ -63,6 +80,8 @@ select
     carts.session_id is not null as reached_add_to_cart,
     checkouts.session_id is not null as reached_begin_checkout,
     funnel_purchases.session_id is not null as reached_purchase,
+    activity._loaded_at,
+    activity._delivery_date,
 from activity
 left join product_views on activity.session_id = product_views.session_id
 left join carts on activity.session_id = carts.session_id

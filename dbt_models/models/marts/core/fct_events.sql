@@ -1,9 +1,11 @@
 -- One row per tracked interaction. Incremental: events loaded since the last build, or
--- delivered in the build window.
+-- delivered in the build window; and events whose file was delivered again since, rebuilt
+-- from their version in stg_events (deleted by the post-hook if it has none).
 {{ config(
     materialized='incremental',
     unique_key='event_id',
     incremental_strategy='delete+insert',
+    post_hook="{{ delete_superseded() }}",
 ) }}
 
 with
@@ -22,8 +24,11 @@ select
     event_at,
     _loaded_at,
     _delivery_date,
+    _source_file,
     '{{ invocation_id }}' as _dbt_invocation_id,
 from events
 {%- if is_incremental() %}
-where {{ in_build_window('_delivery_date', '_loaded_at') }}
+where
+    {{ in_build_window('_delivery_date', '_loaded_at') }}
+    or event_id in (select event_id from {{ this }} where {{ superseded(this) }})
 {%- endif %}

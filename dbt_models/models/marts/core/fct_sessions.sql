@@ -9,8 +9,24 @@
 
 with
 
+{%- if is_incremental() %}
+
+-- candidates: the sessions whose own row or events are in the build window (the filter at
+-- the end keeps those whose newest load or delivery is)
+changed as (
+    select session_id from {{ ref('stg_sessions') }}
+    where {{ in_build_window('_delivery_date', '_loaded_at') }}
+    union
+    select session_id from {{ ref('int_sessions_funnel') }}
+    where {{ in_build_window('_delivery_date', '_loaded_at') }}
+),
+{%- endif %}
+
 sessions as (
     select * from {{ ref('stg_sessions') }}
+    {%- if is_incremental() %}
+    where session_id in (select session_id from changed)
+    {%- endif %}
 ),
 
 first_seen as (
@@ -21,25 +37,16 @@ funnel as (
     select * from {{ ref('int_sessions_funnel') }}
 ),
 
-event_loads as (
-    select
-        session_id,
-        max(_loaded_at) as loaded_at,
-        max(_delivery_date) as delivery_date,
-    from {{ ref('stg_events') }}
-    group by session_id
-),
-
 session_loads as (
     select
         sessions.session_id,
-        greatest(sessions._loaded_at, coalesce(event_loads.loaded_at, sessions._loaded_at))
+        greatest(sessions._loaded_at, coalesce(funnel._loaded_at, sessions._loaded_at))
             as loaded_at,
         greatest(
-            sessions._delivery_date, coalesce(event_loads.delivery_date, sessions._delivery_date)
+            sessions._delivery_date, coalesce(funnel._delivery_date, sessions._delivery_date)
         ) as delivery_date,
     from sessions
-    left join event_loads on sessions.session_id = event_loads.session_id
+    left join funnel on sessions.session_id = funnel.session_id
 )
 
 select
