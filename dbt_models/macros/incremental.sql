@@ -66,7 +66,7 @@
 -#}
 {% macro superseded(relation) -%}
     not exists (
-        select 1 from {{ source('ingest', '_load_manifest') }} as delivery
+        select 1 from {{ load_manifest() }} as delivery
         where delivery.source_file = {{ relation }}._source_file
         and delivery.loaded_at = {{ relation }}._loaded_at
     )
@@ -90,4 +90,14 @@
 {#- Post-hook of an incremental staging model: drop the keys no delivery holds any more. -#}
 {% macro delete_superseded() -%}
     delete from {{ this }} where {{ superseded(this) }}
+{%- endmacro %}
+
+{#-
+    raw._load_manifest: one row per landing file, the delivery whose rows its raw table holds
+    and when it was loaded (`loaded_at`, the `_loaded_at` of those rows). Written by ingestion
+    beside the raw tables, so not a dbt source: every raw asset writes it, and a model that
+    reads it already depends on its raw table.
+-#}
+{% macro load_manifest() -%}
+    {{ api.Relation.create(database=target.database, schema='raw', identifier='_load_manifest') }}
 {%- endmacro %}
