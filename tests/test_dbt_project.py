@@ -1,14 +1,17 @@
-"""The dbt project parses and declares exactly the contract's raw tables as sources."""
+"""The dbt project parses, declares exactly the contract's raw tables as sources, and its
+DuckDB connection is configured like every other pipeline connection."""
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import yaml
 
 from dagster_project.ingest import contract
-from dagster_project.settings import DBT_PROJECT_DIR
+from dagster_project.settings import DBT_PROJECT_DIR, Settings
 
 
 def test_dbt_sources_are_the_contract_tables():
@@ -17,8 +20,7 @@ def test_dbt_sources_are_the_contract_tables():
     assert [t["name"] for t in raw["tables"]] == list(contract.tables())
 
 
-def test_dbt_project_parses(isolated_data_dir: Path, tmp_path: Path):
-    dbt = Path(sys.executable).with_name("dbt")
+def dbt(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     env = os.environ | {
         "DBT_TARGET_PATH": str(tmp_path / "target"),
         "DBT_LOG_PATH": str(tmp_path / "logs"),
@@ -26,8 +28,8 @@ def test_dbt_project_parses(isolated_data_dir: Path, tmp_path: Path):
     }
     result = subprocess.run(
         [
-            str(dbt),
-            "parse",
+            str(Path(sys.executable).with_name("dbt")),
+            *args,
             "--project-dir",
             str(DBT_PROJECT_DIR),
             "--profiles-dir",
@@ -39,4 +41,31 @@ def test_dbt_project_parses(isolated_data_dir: Path, tmp_path: Path):
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def test_dbt_project_parses(isolated_data_dir: Path, tmp_path: Path):
+    dbt(tmp_path, "parse")
     assert (tmp_path / "target" / "manifest.json").exists()
+
+
+def test_dbt_connects_with_the_pipelines_duckdb_settings(
+    isolated_data_dir: Path, tmp_path: Path, monkeypatch
+):
+    """Memory limit, threads and spill folder: dbt's connection spilled into DuckDB's default
+    build.duckdb.tmp once, unseen by `kpi bench` and beside the folder the rest uses."""
+    monkeypatch.setenv("KPI_DUCKDB_MEMORY_LIMIT", "3GB")
+    monkeypatch.setenv("KPI_DUCKDB_THREADS", "1")
+    settings = Settings.from_env()
+    settings.warehouse_dir.mkdir(parents=True)
+    names = list(settings.duckdb_config())
+    query = "select " + ", ".join(f"current_setting('{name}') as {name}" for name in names)
+    shown = dbt(tmp_path, "show", "--inline", query, "--output", "json", "--log-format", "json")
+    (dbt_settings,) = [
+        json.loads(line)["data"]["preview"]
+        for line in shown.stdout.splitlines()
+        if '"preview"' in line
+    ]
+    with duckdb.connect(config=settings.duckdb_config()) as con:
+        expected = con.execute(query).fetchone()
+    assert json.loads(dbt_settings) == [dict(zip(names, expected, strict=True))]

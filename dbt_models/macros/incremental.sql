@@ -87,7 +87,7 @@
     where {{ superseded(this) }}
 {%- endmacro %}
 
-{#- Post-hook of an incremental staging model: drop the keys no delivery holds any more. -#}
+{#- Post-hook of a model that rebuilds superseded keys: drop those no delivery holds any more. -#}
 {% macro delete_superseded() -%}
     delete from {{ this }} where {{ superseded(this) }}
 {%- endmacro %}
