@@ -12,6 +12,7 @@ import sys
 import textwrap
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 import dagster as dg
 import pytest
@@ -362,3 +363,15 @@ def test_bench_needs_a_size():
     result = CliRunner().invoke(bench, [])
     assert result.exit_code != 0
     assert "--size is required" in result.output
+
+
+def test_bench_refuses_to_start_without_the_disk_it_needs(tmp_path, monkeypatch):
+    from dagster_project.bench import SIZES, cli
+
+    too_little = SimpleNamespace(free=SIZES["large"].disk_bytes - 1)
+    monkeypatch.setattr(cli.shutil, "disk_usage", lambda path: too_little)
+    result = CliRunner().invoke(bench, ["--size", "large", "--bench-dir", str(tmp_path / "b")])
+    assert result.exit_code != 0
+    assert "--size large needs about" in result.output
+    assert "GiB free" in result.output
+    assert not (tmp_path / "b").exists(), "nothing generated or measured"

@@ -23,6 +23,13 @@ from pathlib import Path
 from dagster_project.settings import PROJECT_ROOT
 
 
+# Disk one invocation needs under bench/data, per generated session: a large invocation on
+# 162d761 used 51.8 GB at its peak (df sampled every 20 s; during the full refresh's dbt build:
+# a 21 GB warehouse and 28 GB of DuckDB spill) beside its 7.6 GB of cached landing files; that
+# plus 10%, over its 73 M sessions.
+DISK_BYTES_PER_SESSION = 900
+
+
 @dataclass(frozen=True)
 class Size:
     name: str
@@ -30,6 +37,11 @@ class Size:
     sessions_per_day: int
     default_repeat: int  # runs whose median is reported
     history_check: bool  # also time an incremental on a short history (see runner.py)
+
+    @property
+    def disk_bytes(self) -> int:
+        """Free disk an invocation needs (estimated from the large run's peak)."""
+        return self.days * self.sessions_per_day * DISK_BYTES_PER_SESSION
 
 
 SIZES: dict[str, Size] = {

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
 import click
 
-from dagster_project.bench import SIZES, BenchPaths
+from dagster_project.bench import SIZES, BenchPaths, Size
 
 
 @click.command()
@@ -60,6 +61,7 @@ def bench(
     if size is None:
         raise click.UsageError("--size is required (small, medium or large)")
     chosen = SIZES[size]
+    check_free_disk(paths.data_dir, chosen)
     runner = Bench(
         chosen,
         repeat or chosen.default_repeat,
@@ -76,6 +78,21 @@ def bench(
     if result["problems"]:
         raise click.ClickException(
             f"{len(result['problems'])} problem(s), listed above and in {json_path}"
+        )
+
+
+def check_free_disk(data_dir: Path, size: Size) -> None:
+    """Refuse to start a run the disk cannot hold: a large run once stopped on a full disk after
+    28 minutes."""
+    from dagster_project.bench.results import GIB
+
+    existing = next(path for path in (data_dir, *data_dir.parents) if path.exists())
+    free = shutil.disk_usage(existing).free
+    if free < size.disk_bytes:
+        raise click.ClickException(
+            f"--size {size.name} needs about {size.disk_bytes / GIB:,.0f} GiB of free disk under"
+            f" {data_dir} (the warehouse, DuckDB's spill and the floor's database); there are"
+            f" {free / GIB:,.1f} GiB free. Free some space, or measure a smaller size."
         )
 
 
