@@ -41,7 +41,7 @@ class Size:
 
     @property
     def disk_bytes(self) -> int:
-        """Free disk an invocation needs (estimated from the large run's peak)."""
+        """Free disk an invocation needs (see DISK_BYTES_PER_SESSION)."""
         return self.days * self.sessions_per_day * DISK_BYTES_PER_SESSION
 
 
