@@ -5,8 +5,8 @@ One invocation, for one size of the demo shop:
 1. generates the landing files once per size into ``bench/data/<size>/cache`` (reused while
    its marker says the same parameters; the generator's rows per second are measured then);
 2. per repeat, in a fresh data directory ``bench/data/<size>/run``: links every day but the
-   last into its landing zone, runs ``kpi refresh`` (the full refresh) as a subprocess, reads
-   each step's wall time from the run's Dagster history, runs the floor, links the last day
+   last into its landing zone, runs the floor, runs ``kpi refresh`` (the full refresh) as a
+   subprocess, reads each step's wall time from the run's Dagster history, links the last day
    in and runs ``kpi refresh --date <last day>`` (the one-day incremental);
 3. writes ``bench/results/<size>.json`` and ``bench/results/<size>.md``.
 
