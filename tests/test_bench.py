@@ -359,6 +359,20 @@ def test_result_document_markdown_and_readme_table(tmp_path):
     assert printed.output == table
 
 
+def test_markdown_says_when_the_floor_did_not_finish():
+    small = Size("small", days=30, sessions_per_day=5_000, default_repeat=1, history_check=False)
+    finished = render_markdown(_result(small, [100.0]))
+    assert "The floor computed the same row count as the pipeline" in finished
+    failed = _result(small, [100.0]) | {
+        "floor_s": None,
+        "floor_rows_match": False,
+        "floor_row_mismatches": {"missing_in_floor": ["kpi_daily"]},
+    }
+    markdown = render_markdown(failed)
+    assert "The floor did not finish" in markdown
+    assert "were not all the pipeline's" not in markdown
+
+
 def test_bench_needs_a_size():
     result = CliRunner().invoke(bench, [])
     assert result.exit_code != 0

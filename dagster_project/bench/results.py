@@ -307,13 +307,16 @@ def render_markdown(result: Mapping) -> str:
         lines.append(
             _row([table, f"{rows:,}", f"{(result.get('incremental_rows') or {}).get(table, 0):,}"])
         )
-    lines += [
-        "",
-        "The floor computed the same row count as the pipeline for every mart table."
-        if result.get("floor_rows_match")
-        else "The floor's mart row counts were not all the pipeline's: see "
-        "`floor_row_mismatches` in the JSON.",
-    ]
+    if result.get("floor_rows_match"):
+        floor_rows = "The floor computed the same row count as the pipeline for every mart table."
+    elif median(result.get("floor_s")) is None:
+        floor_rows = "The floor did not finish (see the problems): no mart row counts to compare."
+    else:
+        floor_rows = (
+            "The floor's mart row counts were not all the pipeline's: see "
+            "`floor_row_mismatches` in the JSON."
+        )
+    lines += ["", floor_rows]
     if result.get("problems"):
         lines += ["", "Problems:", ""] + [f"- {p}" for p in result["problems"]]
     return "\n".join(lines) + "\n"
