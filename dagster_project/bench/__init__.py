@@ -22,7 +22,6 @@ from pathlib import Path
 
 from dagster_project.settings import PROJECT_ROOT
 
-
 # Disk one invocation needs under bench/data, per generated session: a large invocation on
 # 162d761 (df sampled every 20 s) used 51.8 GB in its full refresh's dbt build (a 21 GB
 # warehouse, 28 GB of DuckDB spill), then ran out of disk at 60.0 GB while the floor built its
