@@ -83,8 +83,12 @@
     select {{ key }} from {{ raw_relation }}
     where {{ in_build_window('_business_date', '_loaded_at') }}
     union
-    select {{ key }} from {{ this }}
-    where {{ superseded(this) }}
+    {{ superseded_keys(key) }}
+{%- endmacro %}
+
+{#- The keys of the model being built whose current version is superseded. -#}
+{% macro superseded_keys(key) -%}
+    select {{ key }} from {{ this }} where {{ superseded(this) }}
 {%- endmacro %}
 
 {#- Post-hook of a model that rebuilds superseded keys: drop those no delivery holds any more. -#}

@@ -30,5 +30,5 @@ from events
 {%- if is_incremental() %}
 where
     {{ in_build_window('_delivery_date', '_loaded_at') }}
-    or event_id in (select event_id from {{ this }} where {{ superseded(this) }})
+    or event_id in ({{ superseded_keys('event_id') }})
 {%- endif %}
