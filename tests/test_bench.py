@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 
+import click
 import dagster as dg
 import pytest
 from click.testing import CliRunner
@@ -389,3 +390,21 @@ def test_bench_refuses_to_start_without_the_disk_it_needs(tmp_path, monkeypatch)
     assert "--size large needs about" in result.output
     assert "GiB free" in result.output
     assert not (tmp_path / "b").exists(), "nothing generated or measured"
+
+
+def test_landing_files_already_generated_count_as_on_the_disk(tmp_path, monkeypatch):
+    from dagster_project.bench import SIZES, BenchPaths, cli
+
+    paths = BenchPaths(tmp_path / "b")
+    cache = paths.cache_dir("small")
+    cache.mkdir(parents=True)
+    (cache / "day.csv.gz").write_bytes(b"x" * 1_000_000)
+    cached = cli.disk_usage_of(cache)
+    assert cached >= 1_000_000
+    need = SIZES["small"].disk_bytes - cached
+
+    monkeypatch.setattr(cli.shutil, "disk_usage", lambda path: SimpleNamespace(free=need))
+    cli.check_free_disk(paths.data_dir, SIZES["small"], cache)  # enough with the cache counted
+    monkeypatch.setattr(cli.shutil, "disk_usage", lambda path: SimpleNamespace(free=need - 1))
+    with pytest.raises(click.ClickException, match="--size small needs about"):
+        cli.check_free_disk(paths.data_dir, SIZES["small"], cache)
