@@ -84,23 +84,18 @@ def bench(
 def check_free_disk(data_dir: Path, size: Size, cache: Path) -> None:
     """Refuse to start a run the disk cannot hold: a large run once stopped on a full disk after
     28 minutes. Landing files already generated into ``cache`` are on the disk, not needed."""
+    from dagster_project.bench.measure import dir_bytes
     from dagster_project.bench.results import GIB
 
     existing = next(path for path in (data_dir, *data_dir.parents) if path.exists())
     free = shutil.disk_usage(existing).free
-    need = max(size.disk_bytes - disk_usage_of(cache), 0)
+    need = max(size.disk_bytes - dir_bytes(cache), 0)
     if free < need:
         raise click.ClickException(
             f"--size {size.name} needs about {need / GIB:,.0f} GiB of free disk under"
             f" {data_dir} (the warehouse, DuckDB's spill and the floor's database); there are"
             f" {free / GIB:,.1f} GiB free. Free some space, or measure a smaller size."
         )
-
-
-def disk_usage_of(folder: Path) -> int:
-    """Bytes the files under ``folder`` occupy on disk (0 when it does not exist)."""
-    files = (path for path in folder.rglob("*") if path.is_file()) if folder.exists() else ()
-    return sum(path.stat().st_blocks * 512 for path in files)
 
 
 if __name__ == "__main__":
