@@ -105,6 +105,11 @@ class Settings:
     def dbt_target_dir(self) -> Path:
         return self.data_dir / "dbt" / "target"
 
+    @property
+    def dbt_build_target_dir(self) -> Path:
+        """Artefacts of the last ``dbt build`` (run_results.json, manifest.json)."""
+        return self.dbt_target_dir / "build"
+
     def duckdb_config(self) -> dict[str, str | int]:
         """Connection settings for every DuckDB connection the pipeline opens."""
         return {

@@ -25,6 +25,7 @@ from dagster_project.bench.landing import ensure_cache, landing_days, link_days
 from dagster_project.bench.measure import (
     STAGES,
     classify_step,
+    dbt_node_seconds,
     run_measured,
     run_times,
     stage_seconds,
@@ -409,3 +410,39 @@ def test_landing_files_already_generated_count_as_on_the_disk(tmp_path, monkeypa
     monkeypatch.setattr(cli.shutil, "disk_usage", lambda path: SimpleNamespace(free=need - 1))
     with pytest.raises(click.ClickException, match="--size small needs about"):
         cli.check_free_disk(paths.data_dir, SIZES["small"], cache)
+
+
+def test_dbt_node_seconds_split_the_build_by_materialization(tmp_path):
+    target = tmp_path / "build"
+    target.mkdir()
+    nodes = {
+        "model.kpi.stg_events": ("stg_events", "model", "incremental"),
+        "model.kpi.kpi_daily": ("kpi_daily", "model", "table"),
+        "model.kpi.kpi_traffic_daily": ("kpi_traffic_daily", "model", "table"),
+        "test.kpi.unique_stg_events_event_id": ("unique_stg_events_event_id", "test", "test"),
+    }
+    seconds = [4.0, 3.0, 2.5, 1.0]
+    manifest = {
+        "nodes": {
+            uid: {"name": name, "resource_type": kind, "config": {"materialized": mat}}
+            for uid, (name, kind, mat) in nodes.items()
+        }
+    }
+    results = {
+        "elapsed_time": 7.0,
+        "results": [
+            {"unique_id": uid, "execution_time": s} for uid, s in zip(nodes, seconds, strict=True)
+        ],
+    }
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    (target / "run_results.json").write_text(json.dumps(results))
+
+    profile = dbt_node_seconds(target, since=0.0, slowest=2)
+    assert profile == {
+        "elapsed_s": 7.0,
+        "node_s_by_kind": {"table models": 5.5, "incremental models": 4.0, "test": 1.0},
+        "slowest_node_s": {"stg_events": 4.0, "kpi_daily": 3.0},
+    }
+    written = (target / "run_results.json").stat().st_mtime
+    assert dbt_node_seconds(target, since=written + 1) is None, "left by an earlier refresh"
+    assert dbt_node_seconds(tmp_path / "none", since=0.0) is None

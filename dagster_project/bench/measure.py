@@ -9,6 +9,7 @@ step classified by ``classify_step``.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import time
@@ -226,3 +227,33 @@ def stage_seconds(times: RunTimes | None, wall_s: float) -> dict[str, float]:
     seconds["orchestration"] = times.duration_s - in_steps
     seconds["startup"] = wall_s - times.duration_s
     return seconds
+
+
+def dbt_node_seconds(target: Path, since: float, slowest: int = 10) -> dict | None:
+    """Where a refresh's ``dbt build`` spent its time, from the run_results.json and
+    manifest.json it wrote into ``target``; None when it wrote none after ``since`` (epoch
+    seconds: a refresh that failed before dbt).
+
+    Node seconds are summed per kind (models per materialization, tests, seeds), so the
+    incremental's cost splits into what is rebuilt whole and what is not. They add up over
+    dbt's threads: their total exceeds ``elapsed_s``.
+    """
+    results_file = target / "run_results.json"
+    if not results_file.is_file() or results_file.stat().st_mtime < since:
+        return None
+    results = json.loads(results_file.read_text(encoding="utf-8"))
+    nodes = json.loads((target / "manifest.json").read_text(encoding="utf-8"))["nodes"]
+    by_kind: dict[str, float] = {}
+    by_node: dict[str, float] = {}
+    for result in results["results"]:
+        node = nodes[result["unique_id"]]
+        kind = node["resource_type"]
+        if kind == "model":
+            kind = f"{node['config']['materialized']} models"
+        by_kind[kind] = by_kind.get(kind, 0.0) + result["execution_time"]
+        by_node[node["name"]] = result["execution_time"]
+    return {
+        "elapsed_s": results["elapsed_time"],
+        "node_s_by_kind": dict(sorted(by_kind.items(), key=lambda kv: -kv[1])),
+        "slowest_node_s": dict(sorted(by_node.items(), key=lambda kv: -kv[1])[:slowest]),
+    }

@@ -37,6 +37,7 @@ from dagster_project.bench.floor import compile_models, plan
 from dagster_project.bench.landing import ensure_cache, landing_days, link_days
 from dagster_project.bench.measure import (
     Measured,
+    dbt_node_seconds,
     last_run_times,
     run_measured,
     stage_seconds,
@@ -277,6 +278,9 @@ class Bench:
             "run_s": times and times.duration_s,
             "stage_s": stage_seconds(times, measured.wall_s),
             "steps": [asdict(s) for s in times.steps] if times else [],
+            "dbt": dbt_node_seconds(
+                self.settings_for(data_dir).dbt_build_target_dir, since=measured.started_at
+            ),
             "log": _shown(measured.log),
         }
         self.echo(

@@ -44,8 +44,8 @@ def dbt_models(
     """
     # dbt-duckdb does not create the warehouse's folder; artefacts and logs go under the data
     # directory, replaced by each build
-    warehouse.settings().warehouse_dir.mkdir(parents=True, exist_ok=True)
-    target_path = project.target_path / "build"
+    settings = warehouse.settings()
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     # dbt's unit tests check the models' logic on fixtures: `make test` runs them, not the
     # nightly build (tests/dbt/test_unit_tests.py)
     args = ["build", "--exclude-resource-type", "unit_test"]
@@ -53,4 +53,4 @@ def dbt_models(
     if days:
         window = {"window_start": days[0].isoformat(), "window_end": days[1].isoformat()}
         args += ["--vars", json.dumps(window)]
-    yield from dbt.cli(args, context=context, target_path=target_path).stream()
+    yield from dbt.cli(args, context=context, target_path=settings.dbt_build_target_dir).stream()
