@@ -3,11 +3,14 @@
 import gzip
 import os
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from dagster_project.ingest import contract
 from dagster_project.ingest.reasons import FileProblem, RowReason
+from dagster_project.ingest.sql_templates import TEMPLATES
 from tests.ingest.helpers import ITEMS_HEADER, deliver, load
 
 
@@ -296,3 +299,22 @@ def test_a_source_that_never_delivered_loads_as_an_empty_table(con, landing):
         contract.table("refunds").column_names
     )
     assert con.execute("select count(*) from raw.refunds").fetchall() == [(0,)]
+
+
+def test_lines_are_not_numbered_when_a_files_rows_were_read_interleaved():
+    """A CSV line's number is its row id counted from its file's first: right only while each
+    file's rows are read in one run, which DuckDB's insertion order gives; if not, loud."""
+    statements = TEMPLATES.render(
+        "stage_file.sql", format="csv", table=contract.tables()["order_items"]
+    )
+    (number_files,) = [s for s in statements if "temp table file_rows" in s]
+    (check,) = [s for s in statements if s.startswith("select error(")]
+    with duckdb.connect() as con:
+        con.execute("create temp table parsed as select * from (values ('a'), ('a'), ('b'))")
+        con.execute("alter table parsed rename column col0 to _path")
+        con.execute(number_files)
+        con.execute(check)  # a, a, b: each file in one run
+        con.execute("insert into parsed values ('a')")  # a, a, b, a
+        con.execute(number_files)
+        with pytest.raises(duckdb.InvalidInputException, match="rows of a were not read in one"):
+            con.execute(check)

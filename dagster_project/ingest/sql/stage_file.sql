@@ -31,16 +31,28 @@ join reject_scans as scans using (scan_id, file_id)
 join batch_files as files on files._path = scans.file_path
 group by all;
 
+-- Rows of one insert get row ids in the order read (DuckDB preserves insertion order): file
+-- after file, each in its order. So a file's k-th record is its k-th row id from its first,
+-- without sorting the batch; checked, not assumed.
+create or replace temp table file_rows as
+select _path, min(rowid) as first_rowid, max(rowid) - min(rowid) + 1 = count(*) as contiguous,
+from parsed
+group by _path;
+
+select error('the rows of ' || _path || ' were not read in one run: cannot number its lines')
+from file_rows
+where not contiguous;
+
 -- The k-th parsed record of a file sits at line k + 1 plus its rejected lines before it.
 create or replace temp table incoming as
 with
 numbered as (
-    -- rows of one insert get row ids in the order read, which keeps each file's order
     select
         parsed.* exclude (_path),
         files._source_file,
-        row_number() over (partition by parsed._path order by parsed.rowid) as ordinal,
+        parsed.rowid - file_rows.first_rowid + 1 as ordinal,
     from parsed
+    join file_rows on file_rows._path = parsed._path
     join batch_files as files on files._path = parsed._path
 ),
 rejects_ranked as (
