@@ -10,17 +10,13 @@ p = 2 sf(|z|) from scipy.stats.norm, SRM from scipy.stats.chisquare.
 """
 
 import math
-import os
-import subprocess
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 import pytest
 from scipy import stats
 
-from dagster_project.settings import DBT_PROJECT_DIR
+from tests.dbt_cli import run_dbt
 
 Z_95 = stats.norm.ppf(0.975)
 
@@ -110,28 +106,7 @@ def kpi_experiments(tmp_path_factory) -> dict[tuple[str, str], dict]:
                         "units": arm.units,
                     },
                 )
-    env = os.environ | {
-        "KPI_DATA_DIR": str(root),
-        "DBT_TARGET_PATH": str(root / "target"),
-        "DBT_LOG_PATH": str(root / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "run",
-            "--select",
-            "kpi_experiments",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    result = run_dbt(root, "run", "--select", "kpi_experiments", data_dir=root, timeout=240)
     assert result.returncode == 0, result.stdout + result.stderr
     with duckdb.connect(str(database), read_only=True) as con:
         frame = con.execute("select * from marts.kpi_experiments").df()

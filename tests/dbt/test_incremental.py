@@ -10,10 +10,8 @@ events fact as a full refresh would build them.
 import csv
 import gzip
 import json
-import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -25,7 +23,8 @@ from dagster_project import warehouse
 from dagster_project.generator import generate
 from dagster_project.ingest import contract
 from dagster_project.ingest.loader import TableLoader
-from dagster_project.settings import DBT_PROJECT_DIR, Settings
+from dagster_project.settings import Settings
+from tests.dbt_cli import run_dbt
 
 INCREMENTAL_FACTS = [
     "fct_sessions",
@@ -62,26 +61,8 @@ def ingest(settings: Settings) -> int:
 
 
 def dbt(settings: Settings, command: str, *flags: str) -> subprocess.CompletedProcess:
-    """dbt in its own process, as the pipeline runs it: no connection outlives the build."""
-    return subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            command,
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(settings.data_dir / "dbt-target"),
-            "--log-path",
-            str(settings.data_dir / "dbt-logs"),
-            "--quiet",
-            *flags,
-        ],
-        env=os.environ | {"KPI_DATA_DIR": str(settings.data_dir)},
-        capture_output=True,
-        text=True,
-        timeout=600,
+    return run_dbt(
+        settings.data_dir / "dbt", command, "--quiet", *flags, data_dir=settings.data_dir
     )
 
 
@@ -119,7 +100,7 @@ def window_vars(first: date, last: date) -> dict[str, str]:
 
 
 def invocation_id(settings: Settings) -> str:
-    results = json.loads((settings.data_dir / "dbt-target" / "run_results.json").read_text())
+    results = json.loads((settings.data_dir / "dbt" / "target" / "run_results.json").read_text())
     return results["metadata"]["invocation_id"]
 
 
