@@ -22,12 +22,11 @@ from pathlib import Path
 
 from dagster_project.settings import PROJECT_ROOT
 
-# Disk one invocation needs under bench/data, per generated session: a large invocation on
-# 162d761 (df sampled every 20 s) used 51.8 GB in its full refresh's dbt build (a 21 GB
-# warehouse, 28 GB of DuckDB spill), then ran out of disk at 60.0 GB while the floor built its
-# database beside that warehouse; plus its 7.5 GB of cached landing files. That lower bound plus
-# 10%, over its 73 M sessions: the check is necessary, not yet known to be sufficient.
-DISK_BYTES_PER_SESSION = 1_020
+# Disk one invocation needs under bench/data, per generated session: a complete large invocation
+# on 0595d95 (df sampled every 20 s) peaked at 46.3 GB beyond what was in use before it, in its
+# full refresh's dbt build (a 22 GB warehouse and DuckDB's spill; its floor, which runs first,
+# peaked at 43.7 GB), plus its 7.6 GB of cached landing files; plus 10%, over its 73 M sessions.
+DISK_BYTES_PER_SESSION = 812
 
 
 @dataclass(frozen=True)
