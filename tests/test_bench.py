@@ -19,13 +19,14 @@ import dagster as dg
 import pytest
 from click.testing import CliRunner
 
-from dagster_project.bench import BenchPaths, Size
+from dagster_project.bench import SIZES, BenchPaths, Size, cli
 from dagster_project.bench.cli import bench
 from dagster_project.bench.landing import ensure_cache, landing_days, link_days
 from dagster_project.bench.measure import (
     STAGES,
     classify_step,
     dbt_node_seconds,
+    dir_bytes,
     run_measured,
     run_times,
     stage_seconds,
@@ -382,8 +383,6 @@ def test_bench_needs_a_size():
 
 
 def test_bench_refuses_to_start_without_the_disk_it_needs(tmp_path, monkeypatch):
-    from dagster_project.bench import SIZES, cli
-
     too_little = SimpleNamespace(free=SIZES["large"].disk_bytes - 1)
     monkeypatch.setattr(cli.shutil, "disk_usage", lambda path: too_little)
     result = CliRunner().invoke(bench, ["--size", "large", "--bench-dir", str(tmp_path / "b")])
@@ -394,9 +393,6 @@ def test_bench_refuses_to_start_without_the_disk_it_needs(tmp_path, monkeypatch)
 
 
 def test_landing_files_already_generated_count_as_on_the_disk(tmp_path, monkeypatch):
-    from dagster_project.bench import SIZES, BenchPaths, cli
-    from dagster_project.bench.measure import dir_bytes
-
     paths = BenchPaths(tmp_path / "b")
     cache = paths.cache_dir("small")
     cache.mkdir(parents=True)

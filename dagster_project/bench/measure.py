@@ -254,6 +254,11 @@ def dbt_node_seconds(target: Path, since: float, slowest: int = 10) -> dict | No
         by_node[node["name"]] = result["execution_time"]
     return {
         "elapsed_s": results["elapsed_time"],
-        "node_s_by_kind": dict(sorted(by_kind.items(), key=lambda kv: -kv[1])),
-        "slowest_node_s": dict(sorted(by_node.items(), key=lambda kv: -kv[1])[:slowest]),
+        "node_s_by_kind": slowest_first(by_kind),
+        "slowest_node_s": slowest_first(by_node, most=slowest),
     }
+
+
+def slowest_first(seconds: Mapping[str, float], most: int | None = None) -> dict[str, float]:
+    """``seconds`` (name -> seconds) slowest first; only the ``most`` slowest when given."""
+    return dict(sorted(seconds.items(), key=lambda kv: -kv[1])[:most])

@@ -40,6 +40,7 @@ from dagster_project.bench.measure import (
     dbt_node_seconds,
     last_run_times,
     run_measured,
+    slowest_first,
     stage_seconds,
 )
 from dagster_project.bench.results import (
@@ -379,9 +380,7 @@ class Bench:
         pipeline_marts = count_rows(self.settings_for(data_dir).build_db, list(marts.values()))
 
         record["floor"] = {k: v for k, v in floor.items() if k != "model_s"}
-        record["floor"]["slowest_models_s"] = dict(
-            sorted((floor.get("model_s") or {}).items(), key=lambda kv: -kv[1])[:10]
-        )
+        record["floor"]["slowest_models_s"] = slowest_first(floor.get("model_s") or {}, most=10)
         record["floor"]["mart_rows"] = floor.get("mart_rows")
         mismatches = compare_rows(
             {name: pipeline_marts[relation] for name, relation in marts.items()},
