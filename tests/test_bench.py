@@ -357,6 +357,11 @@ def test_result_document_markdown_and_readme_table(tmp_path):
     table = readme_section(paths.results_dir)
     assert table.splitlines()[0] == "|  | medium | large |"
     assert "| full refresh | 100.0 s | 400.0 s |" in table
+    assert "| full refresh: large / medium (<= 4.4) | 4.000 | 4.000 ✓ |" in table
+    # a medium run after the large one: the table pairs the files as they are now
+    write_results(_result(medium, [50.0]), paths)
+    table = readme_section(paths.results_dir)
+    assert "| full refresh: large / medium (<= 4.4) | 8.000 | 8.000 ✗ |" in table
     printed = CliRunner().invoke(bench, ["--readme", "--bench-dir", str(paths.root)])
     assert printed.exit_code == 0
     assert printed.output == table

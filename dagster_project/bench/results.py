@@ -328,6 +328,9 @@ def readme_section(results_dir: Path | None = None) -> str:
     if not results:
         return "No benchmark results yet: run `kpi bench --size small`.\n"
     sizes = list(results)
+    # recomputed from each file's figures, so the large-to-medium ratio pairs the files on hand
+    # (each JSON keeps the ratio against the other size's file at the time it was written)
+    current_goals = {size: goals(result, results) for size, result in results.items()}
 
     def cells(get) -> list[str]:
         return [get(results[size]) for size in sizes]
@@ -354,12 +357,11 @@ def readme_section(results_dir: Path | None = None) -> str:
         ("peak RSS", cells(lambda r: _bytes(median(r["peak_rss_bytes"])))),
         ("peak spill", cells(lambda r: _bytes(median(r.get("peak_spill_bytes"))))),
     ]
-    goal_names = list(results[sizes[0]]["goals"])
-    for name in goal_names:
-        target = results[sizes[0]]["goals"][name]["goal"]
+    for name, first_goal in current_goals[sizes[0]].items():
+        target = first_goal["goal"]
 
         def goal_cell(r, name=name) -> str:
-            goal = r["goals"].get(name)
+            goal = current_goals[r["size"]].get(name)
             if goal is None:
                 return "-"
             text = _goal_value(name, goal)
