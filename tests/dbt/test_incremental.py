@@ -13,7 +13,7 @@ import json
 import shutil
 import subprocess
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -390,3 +390,42 @@ def test_a_redelivered_file_that_changes_drops_and_gives_back_keys(windowed, tmp
     ingest(full)
     dbt_build(full, "--full-refresh")
     assert_equals_full_refresh(settings, full, REDELIVERY_EXACT)
+
+
+def first_session_flags(settings: Settings, visitor_id: str) -> dict[str, bool]:
+    """{session_id: is_new_visitor} of a visitor's sessions in fct_sessions."""
+    with duckdb.connect(str(settings.build_db), read_only=True) as con:
+        return dict(
+            con.execute(
+                "select session_id, is_new_visitor from marts.fct_sessions"
+                " where visitor_id = $visitor",
+                {"visitor": visitor_id},
+            ).fetchall()
+        )
+
+
+def test_a_late_earlier_session_makes_the_visitors_first_day_returning(windowed, tmp_path):
+    settings = settings_at(tmp_path / "data")
+    shutil.copytree(windowed.settings.data_dir, settings.data_dir)
+    first_day_file = settings.landing_dir / f"sessions/dt={START}/sessions.csv.gz"
+    header, rows = read_csv_gz(first_day_file)
+    first = rows[0]
+    before = first_session_flags(settings, first["visitor_id"])
+    assert before[first["session_id"]] is True
+
+    # the last day brings a second file: a session of that visitor two days before its first
+    earlier = datetime.fromisoformat(first["started_at"]) - timedelta(days=2)
+    late = first | {"session_id": "late-session", "started_at": earlier.isoformat()}
+    late_file = settings.landing_dir / f"sessions/dt={LAST_DAY}/late.csv.gz"
+    redeliver_csv_gz(late_file, header, [late])
+    assert ingest(settings) == 1
+    dbt_build(settings)
+
+    after = first_session_flags(settings, first["visitor_id"])
+    assert after == {session: False for session in before} | {"late-session": True}
+
+    full = settings_at(tmp_path / "full")
+    shutil.copytree(settings.landing_dir, full.landing_dir)
+    ingest(full)
+    dbt_build(full, "--full-refresh")
+    assert_equals_full_refresh(settings, full, ["marts.fct_sessions"])

@@ -1,6 +1,8 @@
 -- One row per visit: where it came from, whether the visitor was new that day, and how far
 -- down the closed funnel it went. Incremental: sessions loaded, or whose events were loaded,
--- since the last build, or whose newest delivery (session or events) is in the build window.
+-- since the last build, or whose newest delivery (session or events) is in the build window;
+-- and every session built before whose visitor's first session day has changed since (a late
+-- file with an earlier session of the visitor), as is_new_visitor depends on it.
 {{ config(
     materialized='incremental',
     unique_key='session_id',
@@ -20,12 +22,19 @@ changed as (
     select session_id from {{ ref('int_sessions_funnel') }}
     where {{ in_build_window('_delivery_date', '_loaded_at') }}
 ),
+
+restated as (
+    select built.session_id from {{ this }} as built
+    inner join {{ ref('int_visitors_first_seen') }} as first_seen
+        on built.visitor_id = first_seen.visitor_id
+    where built.first_session_date <> first_seen.first_session_date
+),
 {%- endif %}
 
 sessions as (
     select * from {{ ref('stg_sessions') }}
     {%- if is_incremental() %}
-    where session_id in (select session_id from changed)
+    where session_id in (select session_id from changed union select session_id from restated)
     {%- endif %}
 ),
 
@@ -79,4 +88,5 @@ inner join session_loads on sessions.session_id = session_loads.session_id
 left join funnel on sessions.session_id = funnel.session_id
 {%- if is_incremental() %}
 where {{ in_build_window('session_loads.delivery_date', 'session_loads.loaded_at') }}
+or sessions.session_id in (select session_id from restated)
 {%- endif %}
