@@ -188,6 +188,7 @@ class _Pending:
     landing_file: LandingFile
     params: dict
     header: tuple[tuple[str, str | None], ...]  # (name, type): a batch shares one header
+    delivered_before: bool  # the manifest has an earlier delivery: its rows are replaced
 
     @property
     def weight(self) -> int:
@@ -335,7 +336,7 @@ class TableLoader:
         except duckdb.Error as error:
             return self._record_failure(params, _unreadable(error))
         if header is not None:
-            pending.append(_Pending(landing_file, params, tuple(header)))
+            pending.append(_Pending(landing_file, params, tuple(header), known is not None))
             return None
         params["loaded_at"] = now
         with self._transaction():
@@ -367,7 +368,11 @@ class TableLoader:
             "run_id": self.run_id,
             "loaded_at": datetime.now(UTC),
         }
-        context = {"table": self.table, "format": batch[0].landing_file.format}
+        context = {
+            "table": self.table,
+            "format": batch[0].landing_file.format,
+            "delivered_before": any(item.delivered_before for item in batch),
+        }
         try:
             with self._transaction():
                 for name in (

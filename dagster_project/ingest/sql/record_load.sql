@@ -15,13 +15,17 @@ select
     $run_id as run_id,
 from batch_files as files
 left join (
-    select _source_file, count(*) as n from raw.{{ table.name }}
-    where _source_file in (select _source_file from batch_files)
-    group by all
+    -- rows loaded and rejected: what load_file.sql inserted from this batch (the audit's
+    -- unbalanced_files.sql compares the manifest with the raw tables themselves)
+    select _source_file, count(*) as n from checked where _reason_code is null group by all
 ) as loaded using (_source_file)
 left join (
-    select source_file as _source_file, count(*) as n from raw._rejected_rows
-    where source_file in (select _source_file from batch_files)
+    select _source_file, count(*) as n
+    from (
+        select _source_file from checked where _reason_code is not null
+        union all
+        select _source_file from parse_errors
+    )
     group by all
 ) as rejected using (_source_file)
 left join (
