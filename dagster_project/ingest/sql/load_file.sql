@@ -1,6 +1,6 @@
 -- Replace what earlier deliveries of the batch's files loaded with their checked rows. Only a
 -- batch with a file delivered before can have any: a batch of new files skips the deletes,
--- each a scan of the whole raw table (a full refresh would otherwise grow with its square).
+-- which scan whole tables (a full refresh would otherwise grow with the square of its size).
 {%- if delivered_before %}
 delete from raw.{{ table.name }}
 where _source_file in (select _source_file from batch_files);
