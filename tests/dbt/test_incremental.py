@@ -429,3 +429,49 @@ def test_a_late_earlier_session_makes_the_visitors_first_day_returning(windowed,
     ingest(full)
     dbt_build(full, "--full-refresh")
     assert_equals_full_refresh(settings, full, ["marts.fct_sessions"])
+
+
+def test_a_product_change_that_rewrites_the_past_reaches_the_built_facts(windowed, tmp_path):
+    settings = settings_at(tmp_path / "data")
+    shutil.copytree(windowed.settings.data_dir, settings.data_dir)
+    with duckdb.connect(str(settings.build_db), read_only=True) as con:
+        ((product_id, lines),) = con.execute(
+            "select product_id, count(*) from marts.fct_order_items"
+            " group by all order by 2 desc, 1 limit 1"
+        ).fetchall()
+    catalogue = sorted(settings.landing_dir.glob("products/dt=*/*.csv"))[0]
+    with catalogue.open(newline="") as file:
+        reader = csv.DictReader(file)
+        header = list(reader.fieldnames or [])
+        product = next(row for row in reader if row["product_id"] == product_id)
+
+    # the last day brings a new category and a cost version dated back to the second day
+    backdated = product | {
+        "category": "renamed",
+        "unit_cost": f"{float(product['unit_cost']) * 2:.2f}",
+        "updated_at": f"{START + timedelta(days=1)}T00:00:00Z",
+    }
+    late_file = settings.landing_dir / f"products/dt={LAST_DAY}/late.csv"
+    late_file.parent.mkdir(parents=True, exist_ok=True)
+    with late_file.open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=header)
+        writer.writeheader()
+        writer.writerow(backdated)
+    assert ingest(settings) == 1
+    dbt_build(settings)
+
+    with duckdb.connect(str(settings.build_db), read_only=True) as con:
+        renamed = con.execute(
+            "select count(*) from marts.fct_order_items"
+            " where product_id = $product and category = 'renamed'",
+            {"product": product_id},
+        ).fetchall()[0][0]
+    assert renamed == lines > 0
+
+    full = settings_at(tmp_path / "full")
+    shutil.copytree(settings.landing_dir, full.landing_dir)
+    ingest(full)
+    dbt_build(full, "--full-refresh")
+    assert_equals_full_refresh(
+        settings, full, ["marts.fct_order_items", "marts.fct_orders", "marts.fct_inventory_daily"]
+    )

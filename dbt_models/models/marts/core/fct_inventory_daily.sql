@@ -1,6 +1,7 @@
 -- Stock per product and day at cost (all warehouses), beside the day's sales and receipts.
 -- Incremental: whole days whose snapshots, orders or receipts were loaded since the last build,
--- or whose newest delivery (of any of them) is in the build window.
+-- or whose newest delivery (of any of them) is in the build window; and the days with a row
+-- built before whose product category or cost of sales has changed since.
 {{ config(
     materialized='incremental',
     unique_key='snapshot_date',
@@ -40,6 +41,19 @@ days as (
     from day_loads
     group by business_date
 )
+{%- if is_incremental() %},
+
+restated as (
+    select distinct built.snapshot_date from {{ this }} as built
+    inner join inventory
+        on built.snapshot_date = inventory.snapshot_date
+        and built.product_id = inventory.product_id
+    left join products on built.product_id = products.product_id
+    where built.category is distinct from products.category
+    or built.subcategory is distinct from products.subcategory
+    or built.cogs is distinct from inventory.cogs
+)
+{%- endif %}
 
 select
     inventory.snapshot_date,
@@ -59,4 +73,5 @@ inner join days on inventory.snapshot_date = days.business_date
 left join products on inventory.product_id = products.product_id
 {%- if is_incremental() %}
 where {{ in_build_window('days.delivery_date', 'days.loaded_at') }}
+or inventory.snapshot_date in (select snapshot_date from restated)
 {%- endif %}

@@ -1,6 +1,7 @@
 -- One row per order line, with the product's cost at order time. Incremental: the lines of
 -- orders whose header, lines or refunds were loaded since the last build, or whose newest
--- delivery is in the build window.
+-- delivery is in the build window; and the orders with a line built before whose product
+-- data has changed since (a new category, a cost version dated before the order).
 {{ config(
     materialized='incremental',
     unique_key=['order_id', 'line_number'],
@@ -16,6 +17,18 @@ order_items as (
 order_loads as (
     select * from {{ ref('int_order_loads') }}
 )
+{%- if is_incremental() %},
+
+restated as (
+    select built.order_id from {{ this }} as built
+    inner join order_items
+        on built.order_id = order_items.order_id
+        and built.line_number = order_items.line_number
+    where built.category is distinct from order_items.category
+    or built.subcategory is distinct from order_items.subcategory
+    or built.unit_cost is distinct from order_items.unit_cost
+)
+{%- endif %}
 
 select
     order_items.order_id,
@@ -40,4 +53,5 @@ from order_items
 inner join order_loads on order_items.order_id = order_loads.order_id
 {%- if is_incremental() %}
 where {{ in_build_window('order_loads.delivery_date', 'order_loads.loaded_at') }}
+or order_items.order_id in (select order_id from restated)
 {%- endif %}

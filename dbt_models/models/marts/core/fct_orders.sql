@@ -2,7 +2,8 @@
 -- count; amounts are in the shop currency. Incremental: every order of a customer any of whose
 -- orders (header, lines or refunds) was loaded since the last build, because a late change to
 -- one order can change which of the customer's orders is the first valid one; and, for the
--- same reason, every order of a customer whose newest delivery is in the build window.
+-- same reason, every order of a customer whose newest delivery is in the build window; and
+-- the orders built before whose cogs has changed since (a cost version dated before them).
 {{ config(
     materialized='incremental',
     unique_key='order_id',
@@ -24,6 +25,14 @@ order_loads as (
         max(delivery_date) over (partition by customer_id) as customer_delivery_date,
     from {{ ref('int_order_loads') }}
 )
+{%- if is_incremental() %},
+
+restated as (
+    select built.order_id from {{ this }} as built
+    inner join orders on built.order_id = orders.order_id
+    where built.cogs is distinct from orders.cogs
+)
+{%- endif %}
 
 select
     orders.order_id,
@@ -60,4 +69,5 @@ from orders
 inner join order_loads on orders.order_id = order_loads.order_id
 {%- if is_incremental() %}
 where {{ in_build_window('order_loads.customer_delivery_date', 'order_loads.customer_loaded_at') }}
+or orders.order_id in (select order_id from restated)
 {%- endif %}
