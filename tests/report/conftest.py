@@ -228,6 +228,7 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
         "kpi_id VARCHAR",
         "month DATE",
         "owner_team VARCHAR",
+        "scope VARCHAR",
         "actual DOUBLE",
         "target DOUBLE",
         "attainment DOUBLE",
@@ -387,12 +388,15 @@ from days;
 
 insert into kpi_scorecard_monthly by name
 select * from (values
-    ('sessions', date '2025-06-01', 'Growth', 3500.0, 3000.0, 1.1667, 60.0, 70.0),
-    ('roas', date '2025-06-01', 'Growth', 9.0, 10.0, 0.9, 40.0, 36.0),
-    ('inventory_turnover_days', date '2025-06-01', 'Merchandising', 45.0, 50.0, 1.1111, 100.0,
-     111.11),
-    ('sessions', date '2025-05-01', 'Growth', 3000.0, 3000.0, 1.0, 60.0, 60.0)
-) as t (kpi_id, month, owner_team, actual, target, attainment, weight, score);
+    ('sessions', date '2025-06-01', 'Growth', 'all', 3500.0, 3000.0, 1.1667, 60.0, 70.0),
+    ('roas', date '2025-06-01', 'Growth', 'all', 9.0, 10.0, 0.9, 40.0, 36.0),
+    ('inventory_turnover_days', date '2025-06-01', 'Merchandising', 'all', 45.0, 50.0, 1.1111,
+     100.0, 111.11),
+    ('sessions', date '2025-05-01', 'Growth', 'all', 3000.0, 3000.0, 1.0, 60.0, 60.0),
+    -- a target for one channel, owned by another team: not the shop-wide tile's target
+    ('sessions', date '2025-06-01', 'Acquisition', 'channel:paid_search', 800.0, 1000.0, 0.8,
+     100.0, 80.0)
+) as t (kpi_id, month, owner_team, scope, actual, target, attainment, weight, score);
 
 insert into publication_log by name
 select * from (values

@@ -208,12 +208,14 @@ def test_optional_tables_render_when_published(full_mart, tmp_path):
 
     (scorecard,) = data["tables"]
     assert {(row["owner_team"], row["kpi_id"]) for row in scorecard["rows"]} == {
+        ("Acquisition", "sessions"),
         ("Growth", "sessions"),
         ("Growth", "roas"),
         ("Merchandising", "inventory_turnover_days"),
     }
     card = part_html(html, "scorecard")
     assert "Team total" in card and "106.0" in card and "111.1" in card
+    assert "(channel: paid_search)" in card
 
     assert tiles(data)["sessions"]["attainment"] == pytest.approx(1.1667)
     assert "117% of Jun target 3,000" in html

@@ -12,7 +12,11 @@ latest as (
 select
     scorecard.owner_team,
     scorecard.kpi_id,
-    coalesce(kpis.kpi_name, scorecard.kpi_id) as kpi_name,
+    -- a target for part of the shop names its scope: "Session conversion (channel: paid_search)"
+    coalesce(kpis.kpi_name, scorecard.kpi_id) || case
+        when scorecard.scope = 'all' then ''
+        else ' (' || replace(scorecard.scope, ':', ': ') || ')'
+    end as kpi_name,
     coalesce(kpis.unit, 'ratio') as unit,
     scorecard.month,
     scorecard.actual,
@@ -23,4 +27,4 @@ select
 from kpi_scorecard_monthly as scorecard
 inner join latest on scorecard.month = latest.month
 left join dim_kpis as kpis on scorecard.kpi_id = kpis.kpi_id
-order by scorecard.owner_team, scorecard.score desc nulls last, scorecard.kpi_id
+order by scorecard.owner_team, scorecard.score desc nulls last, scorecard.kpi_id, scorecard.scope

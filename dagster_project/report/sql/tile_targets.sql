@@ -1,5 +1,6 @@
 -- Target attainment per KPI in the latest month the scorecard covers completely by the as-of
--- date (one row per KPI; the first owner team when several own it).
+-- date (one row per KPI: its shop-wide target, else the first scope; the first owner team when
+-- several own it).
 select
     kpi_id,
     month,
@@ -8,4 +9,6 @@ select
     attainment,
 from kpi_scorecard_monthly
 where last_day(month) <= $as_of
-qualify row_number() over (partition by kpi_id order by month desc, owner_team) = 1
+qualify row_number() over (
+    partition by kpi_id order by month desc, scope <> 'all', scope, owner_team
+) = 1
