@@ -19,6 +19,19 @@ def test_dbt_sources_are_the_contract_tables():
     assert [t["name"] for t in raw["tables"]] == list(contract.tables())
 
 
+def test_every_kpi_in_the_registry_has_exactly_the_fields_dim_kpis_reads():
+    # a flow mapping splits an unquoted value at its commas: "name: Tickets per 1,000 orders"
+    # gives the name "Tickets per 1" and a stray key "000 orders"
+    registry = yaml.safe_load((DBT_PROJECT_DIR / "models/marts/kpi/_kpi__registry.yml").read_text())
+    (dim_kpis,) = [m for m in registry["models"] if m["name"] == "dim_kpis"]
+    fields = {"id", "section", "name", "formula", "unit", "higher_is_better", "grain", "mart"}
+    kpis = dim_kpis["config"]["meta"]["kpis"]
+    assert len(kpis) > 50
+    for kpi in kpis:
+        assert set(kpi) == fields, kpi["id"]
+        assert all(value not in (None, "") for value in kpi.values()), kpi["id"]
+
+
 def dbt(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     result = run_dbt(tmp_path, *args, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
