@@ -24,6 +24,7 @@ DEFAULTS = {
     "KPI_DUCKDB_MEMORY_LIMIT": "4GB",
     "KPI_DUCKDB_THREADS": "2",
     "KPI_MAX_REJECTED_SHARE": "0.01",
+    "KPI_MAX_REDELIVERY_DROP": "0.5",
     "KPI_FIRST_BUSINESS_DATE": "2024-01-01",
     "KPI_NIGHTLY_AT": "02:00",
     "KPI_FRESHNESS_HOURS": "26",
@@ -38,6 +39,8 @@ class Settings:
     duckdb_memory_limit: str
     duckdb_threads: int
     max_rejected_share: float  # above this share of rejected rows a raw table blocks publication
+    # a re-delivered file that drops more than this share of its earlier rows fails (unconfirmed)
+    max_redelivery_drop: float
     first_business_date: date  # the first daily partition
     nightly_at: time  # when the nightly refresh starts, shop time
     freshness_hours: float  # older data (raw loads, the publication) fails its freshness check
@@ -52,6 +55,9 @@ class Settings:
         threads = int(env("KPI_DUCKDB_THREADS"))
         if threads < 1:
             raise ValueError(f"KPI_DUCKDB_THREADS must be >= 1, got {threads}")
+        max_drop = float(env("KPI_MAX_REDELIVERY_DROP"))
+        if not 0 <= max_drop <= 1:
+            raise ValueError(f"KPI_MAX_REDELIVERY_DROP must be between 0 and 1, got {max_drop}")
         return cls(
             data_dir=Path(env("KPI_DATA_DIR")).expanduser().resolve(),
             timezone=timezone,
@@ -59,6 +65,7 @@ class Settings:
             duckdb_memory_limit=env("KPI_DUCKDB_MEMORY_LIMIT"),
             duckdb_threads=threads,
             max_rejected_share=float(env("KPI_MAX_REJECTED_SHARE")),
+            max_redelivery_drop=max_drop,
             first_business_date=date.fromisoformat(env("KPI_FIRST_BUSINESS_DATE")),
             nightly_at=time.fromisoformat(env("KPI_NIGHTLY_AT")),
             freshness_hours=float(env("KPI_FRESHNESS_HOURS")),

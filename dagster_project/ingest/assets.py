@@ -47,9 +47,17 @@ def _raw_asset(table: Table) -> dg.AssetsDefinition:
                 context.log.info(f"raw.{table.name}: {done}/{total} files checked")
 
         with warehouse.connect() as con:
-            loader = TableLoader(con, settings.landing_dir, table, context.run.run_id)
+            loader = TableLoader(
+                con,
+                settings.landing_dir,
+                table,
+                context.run.run_id,
+                max_redelivery_drop=settings.max_redelivery_drop,
+            )
             result = loader.load(progress, days)
             absent = table.name in absent_sources(con)
+        for message in result.cleared:
+            context.log.info(message)
         if absent:
             context.log.warning(
                 f"raw.{table.name}: no files delivered in landing/{table.name}/ "

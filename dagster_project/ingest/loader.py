@@ -3,8 +3,11 @@
 Files load in batches, each in one transaction: for every file of the batch, its earlier rows
 (if it was delivered before) are deleted, its good rows inserted, its bad rows recorded in
 ``raw._rejected_rows`` with file, line and reason, and its manifest row written. A file that
-cannot be loaded at all (missing column, unreadable, bad name) is recorded in
-``raw._load_failures``; its earlier delivery stays loaded and the other files still load.
+cannot be loaded at all (missing column, unreadable, bad name, or a re-delivery that drops
+most of its earlier rows without the producer's confirmation) is recorded in
+``raw._load_failures``; its earlier delivery stays loaded and the other files still load. A
+failure is over (resolved) once the file loads, comes back to the version that loaded, or
+leaves the landing zone.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import duckdb
 
@@ -36,6 +40,9 @@ _FUTURE_GRACE = timedelta(days=2)
 # _GZIP_RATIO times its size): a few statements for many small files, bounded memory for big ones.
 BATCH_BYTES = 64 << 20
 _GZIP_RATIO = 8
+# An empty file in a day folder by which the producer confirms that the folder's re-delivered
+# files may hold far fewer rows than before (or none): the source really deleted them.
+SHRINK_MARKER = "_SHRINK_OK"
 
 
 class FileLoadError(Exception):
@@ -70,6 +77,7 @@ class FileOutcome:
 class TableLoad:
     table: str
     outcomes: list[FileOutcome] = field(default_factory=list)
+    cleared: list[str] = field(default_factory=list)  # failures this load resolved, as messages
 
     def _count(self, *statuses: str) -> int:
         return sum(o.status in statuses for o in self.outcomes)
@@ -189,6 +197,7 @@ class _Pending:
     params: dict
     header: tuple[tuple[str, str | None], ...]  # (name, type): a batch shares one header
     delivered_before: bool  # the manifest has an earlier delivery: its rows are replaced
+    shrink_confirmed: bool  # it may replace the earlier delivery with far fewer rows
 
     @property
     def weight(self) -> int:
@@ -230,11 +239,14 @@ class TableLoader:
         landing_dir: Path,
         table: Table,
         run_id: str | None = None,
+        max_redelivery_drop: float = 0.5,
     ):
         self.con = con
         self.landing_dir = landing_dir
         self.table = table
         self.run_id = run_id
+        # a re-delivery with fewer than (1 - this) x its earlier rows fails unless confirmed
+        self.max_redelivery_drop = max_redelivery_drop
         ensure_tables(con, table)
 
     def load(
@@ -254,15 +266,19 @@ class TableLoader:
             if days is None or f.business_date is None or days[0] <= f.business_date <= days[1]
         ]
         known = self._rows_by_file(
-            "select source_file, size_bytes, mtime_ns, checksum from raw._load_manifest"
-            " where table_name = $table_name"
+            "select source_file, size_bytes, mtime_ns, checksum, rows_read, loaded_at"
+            " from raw._load_manifest where table_name = $table_name"
         )
         failed = self._rows_by_file(
             "select source_file, size_bytes, mtime_ns, checksum, problem, message"
-            " from raw._load_failures where table_name = $table_name"
-            " qualify row_number() over (partition by source_file order by failed_at desc) = 1"
+            " from raw._open_failures where table_name = $table_name"
         )
         result = TableLoad(self.table.name)
+        # A failed file that is no longer delivered needs no attention (whatever its day).
+        gone = sorted(f for f in failed if not os.path.lexists(self.landing_dir / f))
+        if gone:
+            self._resolve(gone)
+            result.cleared += [f"landing/{f}: removed: its failure is cleared" for f in gone]
 
         def report(outcome: FileOutcome) -> None:
             result.outcomes.append(outcome)
@@ -274,6 +290,13 @@ class TableLoader:
             key = landing_file.source_file
             outcome = self._triage(landing_file, known.get(key), failed.get(key), pending)
             if outcome is not None:
+                if outcome.status == "unchanged" and key in failed:
+                    # back at the version that loaded: the failure of the other one is over
+                    self._resolve([key])
+                    result.cleared.append(
+                        f"landing/{key}: back to the version loaded before: "
+                        f"its failure ({failed[key][3]}) is cleared"
+                    )
                 report(outcome)
         for batch in _batches(pending):
             for outcome in self._load_batch(batch):
@@ -285,6 +308,37 @@ class TableLoader:
     def _rows_by_file(self, sql: str) -> dict[str, tuple]:
         rows = self.con.execute(sql, {"table_name": self.table.name}).fetchall()
         return {row[0]: row[1:] for row in rows}
+
+    def _resolve(self, source_files: list[str]) -> None:
+        TEMPLATES.execute(
+            self.con,
+            "resolve_failures.sql",
+            {"source_files": source_files, "resolved_at": datetime.now(UTC)},
+        )
+
+    def _shrink_confirmed(self, landing_file: LandingFile, known: tuple | None) -> bool:
+        """Whether the producer confirmed, after the earlier delivery loaded, that the file's
+        day folder may shrink: a marker left from an earlier re-delivery does not count."""
+        if known is None:
+            return True  # a first delivery replaces nothing
+        marker = landing_file.path.with_name(SHRINK_MARKER)
+        try:
+            written = datetime.fromtimestamp(marker.stat().st_mtime, UTC)
+        except FileNotFoundError:
+            return False
+        return written > known[4]
+
+    def _shrunk(self, params: dict, rows_read: int, rows_before: int, loaded_before: datetime):
+        """The failure of a re-delivery that drops most of its earlier rows, unconfirmed."""
+        folder = PurePosixPath(params["source_file"]).parent
+        return FileLoadError(
+            FileProblem.SHRUNK_REDELIVERY,
+            f"holds {rows_read:,} rows where the delivery it would replace (loaded "
+            f"{loaded_before.astimezone(UTC):%Y-%m-%d %H:%M} UTC) held {rows_before:,}; the "
+            "earlier rows stay "
+            f"loaded. If the smaller file is right, confirm it: create an empty file "
+            f"landing/{folder}/{SHRINK_MARKER} (after this file) and refresh again",
+        )
 
     def _triage(
         self,
@@ -321,7 +375,14 @@ class TableLoader:
         if known and known[2] == params["checksum"]:
             TEMPLATES.execute(self.con, "touch_manifest.sql", params)
             return FileOutcome(source_file, "unchanged")
-        if last_failure and last_failure[2] == params["checksum"]:
+        confirmed = self._shrink_confirmed(landing_file, known)
+        # A failed file is not retried unchanged, unless the producer has since confirmed a
+        # shrunk re-delivery.
+        if (
+            last_failure
+            and last_failure[2] == params["checksum"]
+            and not (last_failure[3] == FileProblem.SHRUNK_REDELIVERY and confirmed)
+        ):
             return FileOutcome(
                 source_file, "failed", problem=last_failure[3], message=last_failure[4]
             )
@@ -336,8 +397,12 @@ class TableLoader:
         except duckdb.Error as error:
             return self._record_failure(params, _unreadable(error))
         if header is not None:
-            pending.append(_Pending(landing_file, params, tuple(header), known is not None))
+            pending.append(
+                _Pending(landing_file, params, tuple(header), known is not None, confirmed)
+            )
             return None
+        if known and not confirmed and known[3] * (1 - self.max_redelivery_drop) > 0:
+            return self._record_failure(params, self._shrunk(params, 0, known[3], known[4]))
         params["loaded_at"] = now
         with self._transaction():
             TEMPLATES.execute(self.con, "record_empty.sql", params, table=self.table)
@@ -363,6 +428,7 @@ class TableLoader:
             "sizes": [item.params["size_bytes"] for item in batch],
             "mtimes": [item.params["mtime_ns"] for item in batch],
             "checksums": [item.params["checksum"] for item in batch],
+            "shrink_confirmed": [item.shrink_confirmed for item in batch],
             "columns": {name: "VARCHAR" for name, _ in batch[0].header},
             "table_name": self.table.name,
             "run_id": self.run_id,
@@ -375,24 +441,40 @@ class TableLoader:
         }
         try:
             with self._transaction():
-                for name in (
-                    "create_batch.sql",
-                    "stage_file.sql",
-                    "check_rows.sql",
-                    "load_file.sql",
-                    "record_load.sql",
-                ):
+                for name in ("create_batch.sql", "stage_file.sql", "check_rows.sql"):
+                    TEMPLATES.execute(self.con, name, params, **context)
+                TEMPLATES.execute(self.con, "count_batch_rows.sql", params)
+                failures = self._fail_shrunk(batch) if context["delivered_before"] else []
+                for name in ("load_file.sql", "record_load.sql"):
                     TEMPLATES.execute(self.con, name, params, **context)
         except duckdb.Error as error:
             if len(batch) > 1:  # find the file that cannot be read: load each on its own
                 return [outcome for item in batch for outcome in self._load_batch([item])]
             return [self._record_failure(batch[0].params, _unreadable(error))]
+        failed = {outcome.source_file for outcome in failures}
         rows = self.con.execute(
             "select source_file, status, rows_read, rows_loaded, rows_rejected"
             " from raw._load_manifest where source_file in (select unnest($files))",
-            {"files": params["source_files"]},
+            {"files": [f for f in params["source_files"] if f not in failed]},
         ).fetchall()
-        return [FileOutcome(*row) for row in rows]
+        return failures + [FileOutcome(*row) for row in rows]
+
+    def _fail_shrunk(self, batch: list[_Pending]) -> list[FileOutcome]:
+        """Take the batch's unconfirmed re-deliveries that drop most of their earlier rows out
+        of it, each recorded as failed; the rest of the batch loads."""
+        shrunk = self.con.execute(
+            statement("shrunk_files.sql"), {"max_drop": self.max_redelivery_drop}
+        ).fetchall()
+        if not shrunk:
+            return []
+        TEMPLATES.execute(
+            self.con, "drop_from_batch.sql", {"source_files": [row[0] for row in shrunk]}
+        )
+        by_file = {item.params["source_file"]: item for item in batch}
+        return [
+            self._record_failure(by_file[name].params, self._shrunk(by_file[name].params, *row))
+            for name, *row in shrunk
+        ]
 
     def _check_header(self, landing_file: LandingFile) -> list[tuple[str, str | None]] | None:
         """The file's columns, each with its type where the file declares one (Parquet); None

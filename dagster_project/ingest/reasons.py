@@ -18,11 +18,13 @@ class RowReason(StrEnum):
 
 
 class FileProblem(StrEnum):
-    """Why a whole file was not loaded (``raw._load_manifest.status`` = 'failed')."""
+    """Why a whole file was not loaded (``raw._load_failures.problem``)."""
 
     MISSING_COLUMN = "missing_column"
     UNREADABLE = "unreadable"
     UNSUPPORTED_NAME = "unsupported_name"  # outside <table>/dt=YYYY-MM-DD/<name>.<ext>
+    # re-delivered with most of its earlier rows gone (an empty file above all), unconfirmed
+    SHRUNK_REDELIVERY = "shrunk_redelivery"
 
 
 class Flag(StrEnum):

@@ -318,3 +318,121 @@ def test_lines_are_not_numbered_when_a_files_rows_were_read_interleaved():
         con.execute(number_files)
         with pytest.raises(duckdb.InvalidInputException, match="rows of a were not read in one"):
             con.execute(check)
+
+
+def open_failures(con) -> dict[str, str]:
+    return dict(con.execute("select source_file, problem from raw._open_failures").fetchall())
+
+
+def items(count: int, quantity: int = 1) -> str:
+    return f"{ITEMS_HEADER}\n" + "".join(f"O{i},1,P1,{quantity},1.00,0\n" for i in range(count))
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "rows_now"),
+    [
+        ("items.csv", b"", 0),  # zero bytes
+        ("items.csv", f"{ITEMS_HEADER}\n".encode(), 0),  # header only
+        ("items.csv", items(1).encode(), 1),  # 1 of 4 rows
+    ],
+    ids=["zero-bytes", "header-only", "three-quarters-gone"],
+)
+def test_a_redelivery_that_drops_most_rows_fails_and_keeps_the_earlier_rows(
+    con, landing, name, content, rows_now
+):
+    deliver(landing, "order_items", name, items(4, quantity=2))
+    load(con, landing, "order_items")
+    deliver(landing, "order_items", name, content)
+    (outcome,) = load(con, landing, "order_items", run_id="run-2").outcomes
+    assert (outcome.status, outcome.problem) == ("failed", FileProblem.SHRUNK_REDELIVERY)
+    assert outcome.message.startswith(
+        f"landing/order_items/dt=2025-06-01/{name}: shrunk_redelivery: holds {rows_now} rows"
+    )
+    assert "held 4" in outcome.message
+    assert "landing/order_items/dt=2025-06-01/_SHRINK_OK" in outcome.message
+    assert con.execute("select count(*), min(quantity) from raw.order_items").fetchall() == [(4, 2)]
+    assert con.execute("select status, rows_read from raw._load_manifest").fetchall() == [
+        ("loaded", 4)
+    ]
+    assert open_failures(con) == {f"order_items/dt=2025-06-01/{name}": "shrunk_redelivery"}
+
+
+def test_a_redelivery_keeping_half_its_rows_replaces_the_earlier_one(con, landing):
+    deliver(landing, "order_items", "items.csv", items(4))
+    load(con, landing, "order_items")
+    deliver(landing, "order_items", "items.csv", items(2, quantity=3))
+    (outcome,) = load(con, landing, "order_items", run_id="run-2").outcomes
+    assert (outcome.status, outcome.rows_loaded) == ("loaded", 2)
+    assert con.execute("select count(*), min(quantity) from raw.order_items").fetchall() == [(2, 3)]
+
+
+def test_a_shrink_confirmed_after_the_earlier_load_replaces_it(con, landing):
+    deliver(landing, "order_items", "items.csv", items(4))
+    deliver(landing, "order_items", "other.csv", items(3))
+    stale = deliver(landing, "order_items", "_SHRINK_OK", b"")
+    os.utime(stale, (1, 1))  # written long before the earlier delivery loaded: not a yes
+    load(con, landing, "order_items")
+    deliver(landing, "order_items", "items.csv", b"")
+    deliver(landing, "order_items", "other.csv", items(1))
+    failed = load(con, landing, "order_items", run_id="run-2").outcomes
+    assert [o.problem for o in failed] == [FileProblem.SHRUNK_REDELIVERY] * 2
+
+    deliver(landing, "order_items", "_SHRINK_OK", b"")  # the producer confirms, now
+    items_csv, other_csv = load(con, landing, "order_items", run_id="run-3").outcomes
+    assert (items_csv.status, other_csv.status, other_csv.rows_loaded) == ("empty", "loaded", 1)
+    assert con.execute("select count(*) from raw.order_items").fetchall() == [(1,)]
+    assert open_failures(con) == {}
+
+
+def test_a_failure_clears_when_the_file_returns_to_the_version_that_loaded(con, landing):
+    good = f"{ITEMS_HEADER}\nO1,1,P1,1,1.00,0\n"
+    path = deliver(landing, "order_items", "items.csv", good)
+    load(con, landing, "order_items")
+    loaded_stat = path.stat()
+    broken = good.replace("quantity", "qty")
+    deliver(landing, "order_items", "items.csv", broken)
+    assert load(con, landing, "order_items", run_id="run-2").outcomes[0].status == "failed"
+    assert open_failures(con) == {"order_items/dt=2025-06-01/items.csv": "missing_column"}
+
+    deliver(landing, "order_items", "items.csv", good)  # same bytes, a new modification time
+    result = load(con, landing, "order_items", run_id="run-3")
+    assert [o.status for o in result.outcomes] == ["unchanged"]
+    assert open_failures(con) == {}
+    assert "back to the version loaded before" in result.cleared[0]
+
+    # The broken version again: it fails again (a resolved failure is not a pass for it).
+    deliver(landing, "order_items", "items.csv", broken)
+    assert load(con, landing, "order_items", run_id="run-4").outcomes[0].status == "failed"
+    # Restored with its original modification time (cp -p): unchanged without a checksum.
+    deliver(landing, "order_items", "items.csv", good)
+    os.utime(path, ns=(loaded_stat.st_atime_ns, loaded_stat.st_mtime_ns))
+    assert load(con, landing, "order_items", run_id="run-5").outcomes[0].status == "unchanged"
+    assert open_failures(con) == {}
+    assert con.execute(
+        "select count(*), count(resolved_at) from raw._load_failures"
+    ).fetchall() == [(2, 2)]
+
+
+def test_a_failed_file_removed_from_the_landing_zone_needs_no_attention(con, landing):
+    path = deliver(landing, "order_items", "items.csv", "order_id\nO1\n")
+    deliver(landing, "order_items", "kept.csv", items(1))
+    assert load(con, landing, "order_items").outcomes[0].status == "failed"
+    path.unlink()
+    result = load(con, landing, "order_items", run_id="run-2")
+    assert [o.status for o in result.outcomes] == ["unchanged"]
+    assert result.cleared == [
+        "landing/order_items/dt=2025-06-01/items.csv: removed: its failure is cleared"
+    ]
+    assert open_failures(con) == {}
+
+
+def test_a_warehouse_from_before_resolved_failures_is_upgraded(con, landing):
+    con.execute("create schema raw")
+    con.execute(
+        "create table raw._load_failures (source_file varchar not null, table_name varchar,"
+        " size_bytes bigint, mtime_ns bigint, checksum varchar, problem varchar not null,"
+        " message varchar not null, failed_at timestamptz not null, run_id varchar)"
+    )
+    deliver(landing, "order_items", "items.csv", "order_id\nO1\n")
+    assert load(con, landing, "order_items").outcomes[0].status == "failed"
+    assert open_failures(con) == {"order_items/dt=2025-06-01/items.csv": "missing_column"}

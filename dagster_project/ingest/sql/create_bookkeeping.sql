@@ -29,8 +29,13 @@ create table if not exists raw._load_failures (
     problem varchar not null,
     message varchar not null,
     failed_at timestamptz not null,
-    run_id varchar
+    run_id varchar,
+    resolved_at timestamptz
 );
+
+-- Warehouses built before failures could be resolved (a file back at a version that loaded,
+-- or removed from the landing zone) lack the column.
+alter table raw._load_failures add column if not exists resolved_at timestamptz;
 
 -- Rows of loaded files that broke the contract.
 create table if not exists raw._rejected_rows (
@@ -44,12 +49,15 @@ create table if not exists raw._rejected_rows (
     rejected_at timestamptz not null
 );
 
--- Files whose latest attempt failed and that have not loaded since: what needs attention.
+-- Files whose latest attempt failed and that have not loaded since, nor come back to a version
+-- that loaded, nor left the landing zone: what needs attention (and blocks publication).
 create or replace view raw._open_failures as
-select source_file, table_name, problem, message, failed_at,
+select source_file, table_name, size_bytes, mtime_ns, checksum, problem, message, failed_at,
 from raw._load_failures as f
-where not exists (
-    select 1 from raw._load_manifest as m
-    where m.source_file = f.source_file and m.loaded_at > f.failed_at
-)
+where
+    resolved_at is null
+    and not exists (
+        select 1 from raw._load_manifest as m
+        where m.source_file = f.source_file and m.loaded_at > f.failed_at
+    )
 qualify failed_at = max(failed_at) over (partition by source_file);

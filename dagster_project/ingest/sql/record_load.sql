@@ -14,15 +14,4 @@ select
     $loaded_at as loaded_at,
     $run_id as run_id,
 from batch_files as files
-left join (
-    -- every row read: those the reader parsed (checked; loaded when they broke no rule) and the
-    -- lines it could not parse (rejected). These are the rows load_file.sql inserted; the audit's
-    -- unbalanced_files.sql compares the manifest with the raw tables themselves.
-    select _source_file, count(*) as rows_read, count_if(is_loaded) as rows_loaded,
-    from (
-        select _source_file, _reason_code is null as is_loaded from checked
-        union all
-        select _source_file, false as is_loaded from parse_errors
-    )
-    group by all
-) as counts using (_source_file);
+left join file_counts as counts using (_source_file);
