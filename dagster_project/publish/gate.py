@@ -13,18 +13,24 @@ def check_label(evaluation: dg.AssetCheckEvaluation) -> str:
 
 
 def gate_for_run(instance: dg.DagsterInstance, run_id: str) -> GateResult:
-    """Checks that passed, and the blocking (ERROR severity) checks that failed, in a run.
-
-    A WARN-severity failure is reported in the UI and the log but does not block.
-    """
-    passed, failed = 0, []
+    """Checks that passed, the blocking (ERROR severity) checks that failed, and those that
+    failed at WARN severity (reported, never blocking), each with what it found."""
+    passed, failed, warnings, reasons = 0, set(), set(), {}
     for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
         evaluation = record.get_dagster_event().event_specific_data
         if evaluation.passed:
             passed += 1
-        elif evaluation.severity == dg.AssetCheckSeverity.ERROR:
-            failed.append(check_label(evaluation))
-    return GateResult(checks_passed=passed, failed_checks=sorted(failed))
+            continue
+        label = check_label(evaluation)
+        (failed if evaluation.severity == dg.AssetCheckSeverity.ERROR else warnings).add(label)
+        if evaluation.description:
+            reasons[label] = evaluation.description
+    return GateResult(
+        checks_passed=passed,
+        failed_checks=sorted(failed),
+        warnings=sorted(warnings - failed),
+        reasons=reasons,
+    )
 
 
 PUBLISHED_KEY = dg.AssetKey(["published", "kpi_mart"])
@@ -36,6 +42,8 @@ def failed_steps(instance: dg.DagsterInstance, run_id: str) -> list[str]:
     for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
         event = record.get_dagster_event()
         error = event.event_specific_data.error
+        if error and error.cls_name == "DagsterAssetCheckFailedError":
+            continue  # a blocking check failed: the gate names the check and what it found
         text = error.message if error else ""
         if error and error.cause:
             text += "\n" + error.cause.message
@@ -70,7 +78,7 @@ def conclude(instance: dg.DagsterInstance, run_id: str, settings: Settings) -> s
     if was_published(instance, run_id):
         return None
     gate = gate_for_run(instance, run_id)
-    problems = [f"check {label} failed" for label in gate.failed_checks]
+    problems = gate.explained(gate.failed_checks)
     problems += [f"step {step} failed" for step in failed_steps(instance, run_id)]
     message = "publication blocked: " + ("; ".join(problems) or "the run did not reach publish")
     if settings.build_db.exists():

@@ -36,10 +36,19 @@ class GateResult:
 
     checks_passed: int
     failed_checks: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # checks that failed at WARN severity
+    reasons: dict[str, str] = field(default_factory=dict)  # check -> what it found
 
     @property
     def passed(self) -> bool:
         return not self.failed_checks
+
+    def explained(self, labels: list[str]) -> list[str]:
+        """Each check with what it found, where it said."""
+        return [
+            f"{label}: {self.reasons[label]}" if label in self.reasons else label
+            for label in labels
+        ]
 
 
 @dataclass(frozen=True)
@@ -62,13 +71,20 @@ def published_path(settings: Settings) -> Path:
 
 
 def _ensure_log(settings: Settings) -> None:
+    """The build's publication log; a new build (a full rebuild after deleting build.duckdb)
+    starts from the history the current publication carries, so none of it is lost."""
     with warehouse.connect(settings) as con:
         TEMPLATES.execute(con, "create_publication_log.sql", {})
+        ((entries,),) = con.execute("select count(*) from audit.publication_log").fetchall()
+        if entries == 0 and published_path(settings).exists():
+            TEMPLATES.execute(
+                con, "restore_publication_log.sql", {"published": str(published_path(settings))}
+            )
 
 
 def _record(settings: Settings, **values: object) -> None:
+    _ensure_log(settings)
     with warehouse.connect(settings) as con:
-        TEMPLATES.execute(con, "create_publication_log.sql", {})
         TEMPLATES.execute(con, "record_publication.sql", values)
 
 
@@ -127,6 +143,7 @@ def publish(settings: Settings, run_id: str, gate: GateResult) -> Publication:
             "checks_passed": gate.checks_passed,
             "checks_failed": 0,
             "failed_checks": [],
+            "warnings": gate.explained(gate.warnings),
             "rows_per_table": rows_per_table,
             "absent_sources": absent,
             "outcome": "published",
@@ -164,6 +181,7 @@ def record_blocked(settings: Settings, run_id: str, gate: GateResult, message: s
         checks_passed=gate.checks_passed,
         checks_failed=len(gate.failed_checks),
         failed_checks=gate.failed_checks,
+        warnings=gate.explained(gate.warnings),
         rows_per_table=None,
         absent_sources=[],
         outcome="blocked",

@@ -1,10 +1,13 @@
 """The raw `contract` check: which problems block publication and which only warn."""
 
+from datetime import date
+
 import dagster as dg
 import pytest
 
 from dagster_project.ingest import contract
 from dagster_project.ingest.assets import evaluate_contract
+from dagster_project.ingest.landing_days import missing_days
 from tests.ingest.helpers import ITEMS_HEADER, deliver, load
 
 ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
@@ -70,3 +73,53 @@ def test_a_file_that_failed_to_load_blocks(con, landing, with_parents):
     result = check(con)
     assert (result.passed, result.severity) == (False, ERROR)
     assert "broken.csv" in result.metadata["failures"].value
+    assert result.description.startswith(
+        "landing/order_items/dt=2025-06-01/broken.csv: missing_column: missing required column"
+    )
+
+
+def test_the_check_says_why_it_blocks_and_why_it_warns(con, landing, with_parents):
+    deliver(landing, "order_items", "items.csv", items(200, bad=2))
+    load(con, landing, "order_items")
+    assert check(con).description == (
+        "raw.order_items: 2 rows rejected (1.00%): see `kpi status --rejects order_items`"
+    )
+    assert check(con, threshold=0.005).description == (
+        "raw.order_items: 2 of 200 rows rejected (1.00%), more than KPI_MAX_REJECTED_SHARE "
+        "0.50%: see `kpi status --rejects order_items`"
+    )
+
+
+def test_a_day_without_a_file_of_a_daily_source_blocks(con, landing, with_parents):
+    deliver(landing, "order_items", "items.csv", items(200))
+    load(con, landing, "order_items")
+    missing = [date(2025, 6, 2), date(2025, 6, 3), date(2025, 6, 5)]
+    result = evaluate_contract(con, contract.table("order_items"), 0.01, missing)
+    assert (result.passed, result.severity) == (False, ERROR)
+    assert result.description == (
+        "landing/order_items/: no file for business day 2025-06-02 .. 2025-06-03, 2025-06-05; "
+        "if a day really had nothing to deliver, write an empty landing/_SUCCESS/dt=<day>"
+    )
+    assert result.metadata["missing_days"].value == ["2025-06-02", "2025-06-03", "2025-06-05"]
+
+
+def test_missing_days_are_days_of_a_started_daily_source_without_file_or_marker(landing):
+    for day in ("2025-06-02", "2025-06-04"):
+        deliver(landing, "orders", "orders.csv", "order_id\n", day=day)
+    (landing / "orders" / "dt=2025-06-06").mkdir()  # an empty folder delivers nothing
+    deliver(landing, "refunds", "refunds.csv", "refund_id\n", day="2025-06-02")
+    (landing / "_SUCCESS").mkdir()
+    (landing / "_SUCCESS" / "dt=2025-06-05").touch()
+
+    def missing(table, first, last):
+        return [str(d) for d in missing_days(landing, table, date(*first), date(*last))]
+
+    # before its first file a source had not started; the marker covers 06-05
+    assert missing("orders", (2025, 6, 1), (2025, 6, 7)) == [
+        "2025-06-03",
+        "2025-06-06",
+        "2025-06-07",
+    ]
+    assert missing("orders", (2025, 6, 4), (2025, 6, 4)) == []
+    assert missing("refunds", (2025, 6, 1), (2025, 6, 7)) == []  # not a daily source
+    assert missing("sessions", (2025, 6, 1), (2025, 6, 7)) == []  # never delivered: absent

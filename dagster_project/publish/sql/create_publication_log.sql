@@ -13,5 +13,9 @@ create table if not exists audit.publication_log (
     rows_per_table map(varchar, bigint),
     absent_sources varchar[] not null,
     outcome varchar not null check (outcome in ('published', 'blocked', 'failed')),
-    message varchar
+    message varchar,
+    warnings varchar[]  -- checks that failed at WARN severity, each with what it found
 );
+
+-- Logs written before warnings were recorded lack the column.
+alter table audit.publication_log add column if not exists warnings varchar[];
