@@ -166,10 +166,16 @@ _DATE = click.DateTime(formats=["%Y-%m-%d"])
 @click.option("--date", "day", type=_DATE, help="Refresh this business day only.")
 @click.option("--from", "first", type=_DATE, help="First business day of a range (backfill).")
 @click.option("--to", "last", type=_DATE, help="Last business day of a range (backfill).")
-def refresh(day: datetime | None, first: datetime | None, last: datetime | None) -> None:
+@click.option(
+    "--verbose", "-v", is_flag=True, help="Show Dagster's whole log and every line of dbt's."
+)
+def refresh(
+    day: datetime | None, first: datetime | None, last: datetime | None, verbose: bool
+) -> None:
     """Load new or changed landing files of some days, rebuild, audit, publish if it passed.
 
     Without options: every business day in the landing zone (a full refresh, in one run).
+    Prints a line per stage and per raw table; exits 1 when the gate refuses the build.
     """
     settings = _settings()
     _use_data_dir_for_dagster(settings)
@@ -179,10 +185,11 @@ def refresh(day: datetime | None, first: datetime | None, last: datetime | None)
 
     import dagster as dg
 
+    from dagster_project import console
     from dagster_project.definitions import defs
     from dagster_project.jobs import LAUNCHED_BY
     from dagster_project.partitions import range_tags
-    from dagster_project.publish.gate import conclude
+    from dagster_project.publish.gate import conclude, gate_for_run
     from dagster_project.publish.publication import published_path
 
     if not settings.landing_dir.is_dir():
@@ -192,47 +199,30 @@ def refresh(day: datetime | None, first: datetime | None, last: datetime | None)
         result = defs.resolve_job_def("refresh").execute_in_process(
             instance=instance,
             raise_on_error=False,
-            tags={LAUNCHED_BY: "cli"} | range_tags(first_day, last_day),
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            tags={LAUNCHED_BY: "cli"} | range_tags(first_day, last_day) | console.run_tags(verbose),
+            run_config=console.run_config(verbose),
         )
         refused = conclude(instance, result.run_id, settings)
+        gate = gate_for_run(instance, result.run_id)
     click.echo("")
-    _print_run_summary(result)
+    warnings = gate.explained(gate.warnings)
+    if warnings:
+        click.echo(f"{len(warnings)} warnings (checks that failed without blocking publication):")
+        click.echo("".join(f"  - {warning}\n" for warning in warnings), nl=False)
     if refused:
-        raise click.ClickException(
-            f"{refused}\nThe published mart is unchanged; see `kpi status` and the log above."
+        click.echo(
+            f"run {result.run_id}: publication blocked; the published mart is unchanged "
+            "(`kpi status` shows why a table blocks):"
         )
+        # the last lines name each failing check and what it found (a file and its problem)
+        click.echo("".join(f"  {problem}\n" for problem in refused), nl=False)
+        raise SystemExit(1)
+    click.echo(
+        f"run {result.run_id}: published, {gate.checks_passed:,} checks passed, "
+        f"{len(warnings)} warnings"
+    )
     click.echo(f"published {published_path(settings)}")
     click.echo(f"report    {settings.report_file}")
-
-
-def _print_run_summary(result) -> None:
-    from dagster import DagsterEventType
-
-    click.echo(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
-    shown = set()  # a run over several days logs one materialization per day and asset
-    for event in result.all_events:
-        if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
-            materialization = event.event_specific_data.materialization
-            if materialization.asset_key in shown:
-                continue
-            shown.add(materialization.asset_key)
-            meta = {k: getattr(v, "value", v) for k, v in materialization.metadata.items()}
-            if "rows_loaded" in meta:
-                click.echo(
-                    f"  {materialization.asset_key.to_user_string():28} "
-                    f"files new/changed {meta['files_loaded']:>5}  unchanged "
-                    f"{meta['files_unchanged']:>5}  failed {meta['files_failed']:>3}  rows "
-                    f"loaded {meta['rows_loaded']:>10,}  rejected {meta['rows_rejected']:>7,}"
-                    + ("  (source absent)" if meta["source_absent"] else "")
-                )
-        elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
-            evaluation = event.event_specific_data
-            if not evaluation.passed:
-                click.echo(
-                    f"  check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} "
-                    f"did not pass ({evaluation.severity.value})"
-                )
 
 
 @main.command()
@@ -250,14 +240,27 @@ def ui(port: int) -> None:
 
 @main.command()
 @click.option("--table", help="Show this table's loads per business day.")
-def status(table: str | None) -> None:
-    """What was loaded: files and rows per table (or per day of one table), and the last run."""
-    from dagster_project.status import render_status
+@click.option(
+    "--rejects", "rejects_of", metavar="TABLE", help="List this table's rejected rows and why."
+)
+@click.option("--date", "day", type=_DATE, help="With --rejects: only this business day.")
+@click.option(
+    "--limit", default=50, show_default=True, type=click.IntRange(1), help="Rows --rejects lists."
+)
+def status(table: str | None, rejects_of: str | None, day: datetime | None, limit: int) -> None:
+    """What was loaded: files and rows per table (or per day of one table), what blocks
+    publication and why, the last run; --rejects lists a table's rejected rows."""
+    from dagster_project.status import render_rejects, render_status
 
     settings = _settings()
     _use_data_dir_for_dagster(settings)
+    if day and not rejects_of:
+        raise click.UsageError("--date goes with --rejects")
     try:
-        click.echo(render_status(settings, table))
+        if rejects_of:
+            click.echo(render_rejects(settings, rejects_of, day and day.date(), limit))
+        else:
+            click.echo(render_status(settings, table))
     except LookupError as error:
         raise click.ClickException(str(error)) from error
 

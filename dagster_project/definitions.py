@@ -5,6 +5,7 @@ import dagster as dg
 from dagster_project import run_history
 from dagster_project.audit.checks import audit_checks
 from dagster_project.automation import schedules, sensors
+from dagster_project.console import LOGGER, kpi_console
 from dagster_project.freshness import freshness_checks
 from dagster_project.ingest.assets import raw_assets, raw_checks
 from dagster_project.jobs import freshness_job, refresh_job
@@ -26,6 +27,9 @@ defs = dg.Definitions(
     schedules=schedules,
     sensors=sensors,
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource(project)},
+    # runs that configure no logger (the daemon's, the UI's) get Dagster's console logger;
+    # `kpi refresh` configures its own (dagster_project/console.py)
+    loggers={"console": dg.colored_console_logger, LOGGER: kpi_console},
     # every run (also a materialization from the UI) executes its steps in one process, so
     # the warehouse lock its resource takes covers the whole run
     executor=dg.in_process_executor,

@@ -43,6 +43,17 @@ class SqlTemplates:
         for sql in self.render(name, **context):
             con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
 
+    def fetchall(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        name: str,
+        params: Mapping[str, object],
+        **context: object,
+    ) -> list[tuple]:
+        """The rows of the single statement of template ``name``."""
+        sql = self.statement(name, **context)
+        return con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql}).fetchall()
+
     def statement(self, name: str, **context: object) -> str:
         """The single statement of template ``name``."""
         (only,) = self.render(name, **context)

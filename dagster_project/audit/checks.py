@@ -11,7 +11,7 @@ import dagster as dg
 import pandas as pd
 
 from dagster_project.audit.frames import AuditTarget, targets
-from dagster_project.audit.validate import Auditor, SuiteOutcome, suite_definition
+from dagster_project.audit.validate import Auditor, Failure, SuiteOutcome, suite_definition
 from dagster_project.ingest.loader import absent_sources
 from dagster_project.resources import WarehouseResource
 
@@ -34,6 +34,30 @@ def _markdown(outcome: SuiteOutcome) -> str:
     return "\n".join(lines)
 
 
+def _finding(failure: Failure) -> str:
+    """One failed expectation in a line: what it expects of which column, and what it saw."""
+    column = failure.kwargs.get("column")
+    bounds = {k: failure.kwargs[k] for k in ("min_value", "max_value") if k in failure.kwargs}
+    text = failure.expectation + (f" {column}" if column else "")
+    if bounds:
+        text += f" in [{bounds.get('min_value', '')}, {bounds.get('max_value', '')}]"
+    if failure.unexpected_count:
+        sample = ", ".join(map(str, failure.sample[:3]))
+        text += f": {failure.unexpected_count:,} unexpected rows"
+        text += f" (e.g. {sample})" if sample else ""
+    elif failure.observed is not None:
+        text += f": observed {failure.observed}"
+    return text
+
+
+def _description(outcome: SuiteOutcome) -> str | None:
+    if outcome.passed:
+        return None
+    shown = [_finding(failure) for failure in outcome.failures[:3]]
+    more = len(outcome.failures) - len(shown)
+    return f"{outcome.suite}: " + "; ".join(shown) + (f"; and {more} more" if more else "")
+
+
 def _result(
     target: AuditTarget, outcome: SuiteOutcome, frame: pd.DataFrame | None, docs: str
 ) -> dg.AssetCheckResult:
@@ -52,6 +76,7 @@ def _result(
         check_name=target.check_name,
         passed=outcome.passed,
         severity=dg.AssetCheckSeverity.ERROR if outcome.blocking else dg.AssetCheckSeverity.WARN,
+        description=_description(outcome),
         metadata=metadata,
     )
 

@@ -62,8 +62,8 @@ def _raw_asset(table: Table) -> dg.AssetsDefinition:
             absent = table.name in absent_sources(con)
         for message in result.cleared:
             context.log.info(message)
-        if absent:
-            context.log.warning(
+        if absent:  # not a problem of the build: many shops lack a system or two
+            context.log.info(
                 f"raw.{table.name}: no files delivered in landing/{table.name}/ "
                 "(source absent): the table is empty and the KPIs that need it are left out"
             )
@@ -159,11 +159,17 @@ class ContractState:
                 f"({self.rejected_share:.2%}), more than KPI_MAX_REJECTED_SHARE "
                 f"{max_rejected_share:.2%}: see `kpi status --rejects {self.table}`"
             )
-        if missing:
+        if len(missing) == 1:
+            (day,) = missing
             problems.append(
-                f"landing/{self.table}/: no file for business day {_day_ranges(missing)}; "
-                "if a day really had nothing to deliver, write an empty "
-                f"landing/{MARKER_DIR}/dt=<day>"
+                f"landing/{self.table}/dt={day}/: no file for business day {day} (if the day "
+                f"really had nothing to deliver, write an empty landing/{MARKER_DIR}/dt={day})"
+            )
+        elif missing:
+            problems.append(
+                f"landing/{self.table}/: no file for business days {_day_ranges(missing)} (if "
+                "a day really had nothing to deliver, write an empty "
+                f"landing/{MARKER_DIR}/dt=<day>)"
             )
         return problems
 

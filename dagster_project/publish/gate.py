@@ -12,6 +12,12 @@ def check_label(evaluation: dg.AssetCheckEvaluation) -> str:
     return f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
 
 
+def _failing_rows(evaluation: dg.AssetCheckEvaluation) -> str | None:
+    """What a dbt test found: dagster-dbt records its failing rows, not a description."""
+    count = evaluation.metadata.get("dagster_dbt/failed_row_count")
+    return None if count is None else f"{count.value:,} failing rows (dbt test)"
+
+
 def gate_for_run(instance: dg.DagsterInstance, run_id: str) -> GateResult:
     """Checks that passed, the blocking (ERROR severity) checks that failed, and those that
     failed at WARN severity (reported, never blocking), each with what it found."""
@@ -23,8 +29,9 @@ def gate_for_run(instance: dg.DagsterInstance, run_id: str) -> GateResult:
             continue
         label = check_label(evaluation)
         (failed if evaluation.severity == dg.AssetCheckSeverity.ERROR else warnings).add(label)
-        if evaluation.description:
-            reasons[label] = evaluation.description
+        reason = evaluation.description or _failing_rows(evaluation)
+        if reason:
+            reasons[label] = reason
     return GateResult(
         checks_passed=passed,
         failed_checks=sorted(failed),
@@ -69,22 +76,24 @@ def was_published(instance: dg.DagsterInstance, run_id: str) -> bool:
     )
 
 
-def conclude(instance: dg.DagsterInstance, run_id: str, settings: Settings) -> str | None:
-    """After a refresh run: None when it published, else why not (also logged and alerted).
+def conclude(instance: dg.DagsterInstance, run_id: str, settings: Settings) -> list[str]:
+    """After a refresh run: nothing when it published, else why not, a line per failing check
+    or step (also logged in the build and alerted).
 
     The published files are never touched here: a refused build only adds a `blocked` row to
     the build's publication log.
     """
     if was_published(instance, run_id):
-        return None
+        return []
     gate = gate_for_run(instance, run_id)
     problems = gate.explained(gate.failed_checks)
     problems += [f"step {step} failed" for step in failed_steps(instance, run_id)]
-    message = "publication blocked: " + ("; ".join(problems) or "the run did not reach publish")
+    problems = problems or ["the run did not reach publish"]
+    message = "publication blocked: " + "; ".join(problems)
     if settings.build_db.exists():
         try:
             record_blocked(settings, run_id, gate, message)
         except (duckdb.Error, OSError) as error:
             message += f" (and it could not be logged in the build warehouse: {error})"
     send_alert("publication_blocked", message, run_id=run_id, failed_checks=gate.failed_checks)
-    return message
+    return problems

@@ -6,6 +6,8 @@ partitioned dbt op would split the build into one dbt invocation per layer (~7 s
 interleave the audits, and log one event per model per day of a range run.
 """
 
+import contextlib
+import io
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from dagster_project.console import CONSOLE_TAG, QUIET
 from dagster_project.partitions import run_window
 from dagster_project.resources import WarehouseResource
 from dagster_project.transform.project import dbt_project, ensure_manifest
@@ -53,4 +56,15 @@ def dbt_models(
     if days:
         window = {"window_start": days[0].isoformat(), "window_end": days[1].isoformat()}
         args += ["--vars", json.dumps(window)]
-    yield from dbt.cli(args, context=context, target_path=settings.dbt_build_target_dir).stream()
+    events = dbt.cli(args, context=context, target_path=settings.dbt_build_target_dir).stream()
+    if context.run.tags.get(CONSOLE_TAG) != QUIET:
+        yield from events
+        return
+    # dagster-dbt writes each of dbt's lines to standard output as it reads it; a quiet run
+    # (`kpi refresh` without --verbose) keeps them in dbt.log only
+    while True:
+        with contextlib.redirect_stdout(io.StringIO()):
+            event = next(events, None)
+        if event is None:
+            return
+        yield event

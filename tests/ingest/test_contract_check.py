@@ -97,8 +97,13 @@ def test_a_day_without_a_file_of_a_daily_source_blocks(con, landing, with_parent
     result = evaluate_contract(con, contract.table("order_items"), 0.01, missing)
     assert (result.passed, result.severity) == (False, ERROR)
     assert result.description == (
-        "landing/order_items/: no file for business day 2025-06-02 .. 2025-06-03, 2025-06-05; "
-        "if a day really had nothing to deliver, write an empty landing/_SUCCESS/dt=<day>"
+        "landing/order_items/: no file for business days 2025-06-02 .. 2025-06-03, 2025-06-05 "
+        "(if a day really had nothing to deliver, write an empty landing/_SUCCESS/dt=<day>)"
+    )
+    one_day = evaluate_contract(con, contract.table("order_items"), 0.01, missing[:1])
+    assert one_day.description == (
+        "landing/order_items/dt=2025-06-02/: no file for business day 2025-06-02 (if the day "
+        "really had nothing to deliver, write an empty landing/_SUCCESS/dt=2025-06-02)"
     )
     assert result.metadata["missing_days"].value == ["2025-06-02", "2025-06-03", "2025-06-05"]
 
