@@ -189,7 +189,7 @@ def refresh(
     from dagster_project.definitions import defs
     from dagster_project.jobs import LAUNCHED_BY
     from dagster_project.partitions import range_tags
-    from dagster_project.publish.gate import conclude, gate_for_run
+    from dagster_project.publish.gate import conclude, gate_for_run, published_as_of
     from dagster_project.publish.publication import published_path
 
     if not settings.landing_dir.is_dir():
@@ -204,6 +204,7 @@ def refresh(
         )
         refused = conclude(instance, result.run_id, settings)
         gate = gate_for_run(instance, result.run_id)
+        as_of = published_as_of(instance, result.run_id)
     click.echo("")
     warnings = gate.explained(gate.warnings)
     if warnings:
@@ -218,11 +219,11 @@ def refresh(
         click.echo("".join(f"  {problem}\n" for problem in refused), nl=False)
         raise SystemExit(1)
     click.echo(
-        f"run {result.run_id}: published, {gate.checks_passed:,} checks passed, "
+        f"run {result.run_id}: published as of {as_of}: {gate.checks_passed:,} checks passed, "
         f"{len(warnings)} warnings"
     )
-    click.echo(f"published {published_path(settings)}")
-    click.echo(f"report    {settings.report_file}")
+    click.echo(f"  mart    {published_path(settings)}")
+    click.echo(f"  report  {settings.report_file}")
 
 
 @main.command()

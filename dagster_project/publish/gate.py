@@ -69,11 +69,17 @@ def failed_steps(instance: dg.DagsterInstance, run_id: str) -> list[str]:
     return sorted(failures)
 
 
+def published_as_of(instance: dg.DagsterInstance, run_id: str) -> str | None:
+    """The as-of business date of the run's publication; None when it published nothing."""
+    for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
+        event = record.get_dagster_event()
+        if event.asset_key == PUBLISHED_KEY:
+            return event.event_specific_data.materialization.metadata["as_of_date"].value
+    return None
+
+
 def was_published(instance: dg.DagsterInstance, run_id: str) -> bool:
-    return any(
-        record.get_dagster_event().asset_key == PUBLISHED_KEY
-        for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
-    )
+    return published_as_of(instance, run_id) is not None
 
 
 def conclude(instance: dg.DagsterInstance, run_id: str, settings: Settings) -> list[str]:
