@@ -4,17 +4,22 @@
   end to end, through the gate to publication and the report.
 - ``landing_sensor``: when a landing day is complete (or a file of a complete day changed,
   e.g. a late delivery), refresh that day; several days at once become one run over the range.
+  Its first evaluation starts from what the build warehouse already holds: a day whose files
+  are all loaded (or failed to load) unchanged does not run again.
 - ``freshness_schedule``: hourly freshness checks of the daily sources and the publication.
 - ``alert_on_run_failure``: a failed run sends the same alert as a refused publication.
 """
 
 import json
+from collections.abc import Collection, Mapping
 from datetime import date
 
 import dagster as dg
 
+from dagster_project import warehouse
 from dagster_project.alerts import send_alert
-from dagster_project.ingest.landing_days import complete_days
+from dagster_project.ingest.landing_days import FileStat, LandingDay, complete_landing_days
+from dagster_project.ingest.loader import recorded_files
 from dagster_project.jobs import LAUNCHED_BY, freshness_job, refresh_job
 from dagster_project.partitions import DAILY, range_tags
 from dagster_project.publish.gate import conclude
@@ -64,29 +69,77 @@ def landing_run_request(
     return request, seen | {day.isoformat(): fp for day, fp in changed.items()}
 
 
+def already_loaded(
+    days: Mapping[date, LandingDay], recorded: Mapping[str, Collection[FileStat]]
+) -> dict[str, str]:
+    """The cursor the sensor starts from when it has none: the fingerprint of each complete day
+    whose every file the loader recorded with its current size and modification time, loaded
+    or failed (``recorded_files``). A run would load nothing from such a day: the loader skips
+    an unchanged file and does not retry an unchanged failed one. A day with a new or changed
+    file is left out, so that it runs."""
+    return {
+        day.isoformat(): landing_day.fingerprint
+        for day, landing_day in days.items()
+        if all(
+            not stats.isdisjoint(recorded.get(source_file, ()))
+            for source_file, stats in landing_day.files.items()
+        )
+    }
+
+
+def _recorded(settings: Settings) -> dict[str, set[FileStat]]:
+    if not settings.build_db.exists():
+        return {}  # nothing loaded yet: every complete day is new
+    with warehouse.read_when_idle(settings) as con:
+        return recorded_files(con)
+
+
 @dg.sensor(
     job=refresh_job,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Refreshes a landing day once it is complete (every daily source delivered, "
-    "or landing/_SUCCESS/dt=<day> exists), and again when one of its files changes.",
+    "or landing/_SUCCESS/dt=<day> exists), and again when one of its files changes. Without a "
+    "cursor yet, it starts from the days already loaded unchanged in the build warehouse.",
 )
 def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     settings = Settings.from_env()
-    days = complete_days(settings.landing_dir)
+    days = complete_landing_days(settings.landing_dir)
     too_early = [day for day in days if day < settings.first_business_date]
     if too_early:
         context.log.warning(
             f"landing days before KPI_FIRST_BUSINESS_DATE={settings.first_business_date} are "
             f"not refreshed: {too_early[0]} .. {too_early[-1]}"
         )
+    if context.cursor:
+        seen = json.loads(context.cursor)
+    else:
+        # The first evaluation (a new instance, or the cursor reset in the UI): without this,
+        # every complete day on disk would look new and starting the UI would refresh them all.
+        try:
+            seen = already_loaded(days, _recorded(settings))
+        except warehouse.WarehouseBusy as busy:
+            return dg.SkipReason(
+                f"cannot read what {settings.build_db} already holds: {busy}; "
+                "trying again at the next tick"
+            )
     last_partition = date.fromisoformat(DAILY.get_last_partition_key())
     request, cursor = landing_run_request(
-        days, json.loads(context.cursor or "{}"), last_partition, settings.first_business_date
+        {day: d.fingerprint for day, d in days.items()},
+        seen,
+        last_partition,
+        settings.first_business_date,
     )
-    if request is None:
-        return dg.SkipReason(f"no new or changed complete day in {settings.landing_dir}")
-    return dg.SensorResult(run_requests=[request], cursor=json.dumps(cursor, sort_keys=True))
+    if request is not None:
+        return dg.SensorResult(run_requests=[request], cursor=json.dumps(cursor, sort_keys=True))
+    skip = f"no new or changed complete day in {settings.landing_dir}"
+    if context.cursor:
+        return dg.SkipReason(skip)
+    # keep the seeded cursor, so that the warehouse is read once, not at every tick
+    return dg.SensorResult(
+        skip_reason=f"{skip} ({len(seen)} complete day(s) already loaded)",
+        cursor=json.dumps(cursor, sort_keys=True),
+    )
 
 
 @dg.run_failure_sensor(

@@ -230,13 +230,13 @@ def refresh(
 @click.option("--port", default=3000, show_default=True, type=click.IntRange(1, 65535))
 def ui(port: int) -> None:
     """Start the Dagster UI and daemon on 127.0.0.1: assets, checks, runs, the nightly
-    schedule and the landing sensor (Ctrl-C stops both)."""
+    schedule and the landing sensor (Ctrl-C or SIGTERM stops them and all they started)."""
+    from dagster_project.ui import serve
+
     settings = _settings()
     _use_data_dir_for_dagster(settings)
-    dagster = Path(sys.executable).with_name("dagster")
     click.echo(f"Dagster UI: http://127.0.0.1:{port}  (history in {os.environ['DAGSTER_HOME']})")
-    args = ["dev", "-m", "dagster_project.definitions", "-h", "127.0.0.1", "-p", str(port)]
-    os.execv(dagster, [str(dagster), *args])
+    sys.exit(serve(port))
 
 
 @main.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fcntl
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import duckdb
 
@@ -26,6 +26,38 @@ def connect(settings: Settings, read_only: bool = False) -> Iterator[duckdb.Duck
         yield con
     finally:
         con.close()
+
+
+class WarehouseBusy(Exception):
+    """A run is writing the build warehouse right now."""
+
+
+@contextmanager
+def read_when_idle(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to an existing ``build.duckdb`` for a reader that would rather
+    come back later than wait or get in a run's way: raises ``WarehouseBusy`` while a run
+    holds the write lock, or while a process outside the lock has the file open for writing.
+
+    The lock is held (shared) while reading because DuckDB refuses a writer while any other
+    process has the file open, even read-only: a run that starts meanwhile waits for the read
+    to end instead of failing to open the warehouse.
+    """
+    with settings.warehouse_lock.open("a+", encoding="utf-8") as lock, ExitStack() as stack:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            raise WarehouseBusy(
+                f"run {lock.read().strip() or '?'} is writing it ({settings.warehouse_lock})"
+            ) from None
+        stack.callback(fcntl.flock, lock, fcntl.LOCK_UN)
+        try:
+            con = stack.enter_context(connect(settings, read_only=True))
+        except duckdb.IOException as error:
+            if "Could not set lock" not in str(error):
+                raise
+            raise WarehouseBusy(str(error).strip().splitlines()[0]) from error
+        yield con
 
 
 @contextmanager

@@ -8,9 +8,12 @@ A day is complete when every source with ``cadence: daily`` has a file in its
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from stat import S_ISLNK
 
 from dagster_project.ingest import contract
 from dagster_project.ingest.loader import day_of_folder
@@ -70,7 +73,22 @@ def missing_days(landing_dir: Path, table: str, first: date, last: date) -> list
     return [day for day in days if day not in covered]
 
 
-def complete_days(landing_dir: Path) -> dict[date, str]:
+# A file's (size in bytes, modification time in ns), the two things the loader compares.
+FileStat = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class LandingDay:
+    """A complete day: the fingerprint of its files, and each file's current stats."""
+
+    fingerprint: str
+    # source_file (relative to the landing dir, forward slashes, as raw._load_manifest names
+    # it) -> the file's stats as the loader may have recorded them: the link's target for a
+    # file it loads, the link itself for one it refuses (the same for a regular file).
+    files: dict[str, frozenset[FileStat]]
+
+
+def complete_landing_days(landing_dir: Path) -> dict[date, LandingDay]:
     """Each complete day with a fingerprint of its files (names, sizes, modification times):
     a late or re-delivered file for a day changes the day's fingerprint."""
     daily = [t.name for t in contract.tables().values() if t.is_daily]
@@ -79,10 +97,29 @@ def complete_days(landing_dir: Path) -> dict[date, str]:
     for day, tables in deliveries(landing_dir).items():
         if day in marked or all(table in tables for table in daily):
             digest = hashlib.sha256()
-            for files in tables.values():
-                for path in files:
+            files = {}
+            for paths in tables.values():
+                for path in paths:
                     stat = path.lstat()
                     digest.update(f"{path.relative_to(landing_dir)}|{stat.st_size}|".encode())
                     digest.update(f"{stat.st_mtime_ns}\n".encode())
-            complete[day] = digest.hexdigest()[:16]
+                    files[path.relative_to(landing_dir).as_posix()] = _stats(path, stat)
+            complete[day] = LandingDay(digest.hexdigest()[:16], files)
     return dict(sorted(complete.items()))
+
+
+def complete_days(landing_dir: Path) -> dict[date, str]:
+    """Each complete day with its fingerprint (see ``complete_landing_days``)."""
+    return {day: d.fingerprint for day, d in complete_landing_days(landing_dir).items()}
+
+
+def _stats(path: Path, lstat: os.stat_result) -> frozenset[FileStat]:
+    stats = {(lstat.st_size, lstat.st_mtime_ns)}
+    if S_ISLNK(lstat.st_mode):
+        try:
+            target = path.stat()
+        except OSError:  # a dangling link: the loader refuses it by its own stats
+            pass
+        else:
+            stats.add((target.st_size, target.st_mtime_ns))
+    return frozenset(stats)

@@ -517,3 +517,16 @@ def absent_sources(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Contract tables that have never delivered a file: absent, not failing."""
     rows = con.execute(statement("absent_sources.sql"), {"tables": list(tables())}).fetchall()
     return sorted(name for (name,) in rows)
+
+
+def recorded_files(con: duckdb.DuckDBPyConnection) -> dict[str, set[tuple[int, int]]]:
+    """Per landing file (``source_file``), the (size, mtime_ns) it had when it was last loaded
+    or last failed to load; empty when nothing was ever loaded (no bookkeeping tables yet)."""
+    try:
+        rows = con.execute(statement("recorded_files.sql")).fetchall()
+    except duckdb.CatalogException:
+        return {}
+    recorded: dict[str, set[tuple[int, int]]] = {}
+    for source_file, size, mtime_ns in rows:
+        recorded.setdefault(source_file, set()).add((size, mtime_ns))
+    return recorded

@@ -3,17 +3,32 @@ without running the pipeline."""
 
 import json
 import logging
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
 
-from dagster_project.automation import landing_run_request, landing_sensor, nightly_refresh
+from dagster_project import warehouse
+from dagster_project.automation import (
+    already_loaded,
+    landing_run_request,
+    landing_sensor,
+    nightly_refresh,
+)
 from dagster_project.definitions import defs
 from dagster_project.freshness import _verdict
+from dagster_project.generator import generate
 from dagster_project.ingest import contract
-from dagster_project.ingest.landing_days import MARKER_DIR, complete_days, delivered_days
+from dagster_project.ingest.landing_days import (
+    MARKER_DIR,
+    LandingDay,
+    complete_days,
+    delivered_days,
+)
 from dagster_project.partitions import DAILY, range_tags, run_window
 from dagster_project.settings import Settings
 
@@ -100,6 +115,144 @@ def test_the_sensor_reads_the_landing_zone_and_keeps_a_cursor(tmp_path, monkeypa
     assert json.loads(result.cursor) == {
         "2025-06-01": complete_days(tmp_path / "landing")[date(2025, 6, 1)]
     }
+
+
+FIRST, LAST = date(2025, 1, 1), date(2025, 6, 30)
+JUNE_1, JUNE_2 = date(2025, 6, 1), date(2025, 6, 2)
+
+
+def _two_days() -> dict[date, LandingDay]:
+    """Two complete days of two files each; a symbolic link's file has two stats."""
+    return {
+        JUNE_1: LandingDay(
+            "fp1",
+            {
+                "orders/dt=2025-06-01/a.csv": frozenset({(10, 100)}),
+                "events/dt=2025-06-01/a.csv": frozenset({(20, 200)}),
+            },
+        ),
+        JUNE_2: LandingDay(
+            "fp2",
+            {
+                "orders/dt=2025-06-02/a.csv": frozenset({(30, 300)}),
+                "events/dt=2025-06-02/link.csv": frozenset({(9, 400), (40, 401)}),
+            },
+        ),
+    }
+
+
+# as recorded_files.sql returns them: loaded files, and the latest failure of a failed one
+RECORDED = {
+    "orders/dt=2025-06-01/a.csv": {(10, 100)},
+    "events/dt=2025-06-01/a.csv": {(20, 200)},
+    "orders/dt=2025-06-02/a.csv": {(30, 300), (31, 299)},  # loaded, then a change that failed
+    "events/dt=2025-06-02/link.csv": {(40, 401)},  # the link's target, as the loader saw it
+}
+
+
+def _first_request(days: dict[date, LandingDay], recorded) -> dg.RunRequest | None:
+    """The run request of a first evaluation (no cursor yet)."""
+    fingerprints = {day: d.fingerprint for day, d in days.items()}
+    return landing_run_request(fingerprints, already_loaded(days, recorded), LAST, FIRST)[0]
+
+
+def test_days_already_loaded_unchanged_do_not_run_again():
+    assert already_loaded(_two_days(), RECORDED) == {"2025-06-01": "fp1", "2025-06-02": "fp2"}
+    assert _first_request(_two_days(), RECORDED) is None
+
+
+@pytest.mark.parametrize(
+    "recorded",
+    [
+        RECORDED | {"orders/dt=2025-06-02/a.csv": {(30, 299)}},  # touched since it loaded
+        RECORDED | {"orders/dt=2025-06-02/a.csv": {(29, 300)}},  # another size
+        {k: v for k, v in RECORDED.items() if k != "orders/dt=2025-06-02/a.csv"},  # new file
+    ],
+    ids=["changed_mtime", "changed_size", "new_file"],
+)
+def test_a_new_or_changed_file_runs_its_day_only(recorded):
+    request = _first_request(_two_days(), recorded)
+    assert request.partition_key == "2025-06-02"
+
+
+def test_without_a_build_warehouse_every_complete_day_runs():
+    request = _first_request(_two_days(), {})
+    assert request.partition_key is None
+    assert request.tags | range_tags(JUNE_1, JUNE_2) == request.tags
+
+
+@pytest.fixture
+def refreshed_shop(isolated_data_dir) -> Settings:
+    """A week of a small shop through a real `refresh` run. One events file is a truncated
+    gzip: it fails to load, so the gate refuses the build before dbt (which keeps this fast)."""
+    settings = Settings.from_env()
+    first, last = date(2025, 6, 1), date(2025, 6, 7)
+    generate(settings.landing_dir, first, 7, 50, seed=11, defects=["truncated_gzip"])
+    result = defs.resolve_job_def("refresh").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), tags=range_tags(first, last), raise_on_error=False
+    )
+    assert not result.success
+    return settings
+
+
+def test_the_first_evaluation_after_a_refresh_skips_and_keeps_the_days(refreshed_shop):
+    days = complete_days(refreshed_shop.landing_dir)
+    with warehouse.connect(refreshed_shop, read_only=True) as con:
+        (failed,) = con.execute("select source_file from raw._load_failures").fetchall()
+    # a day with a file that failed to load: unchanged, the loader would not retry it
+    assert failed[0] == "events/dt=2025-06-04/defect-truncated_gzip.csv.gz"
+    assert date(2025, 6, 4) in days
+    result = landing_sensor(dg.build_sensor_context())
+    assert not result.run_requests
+    assert result.skip_reason is not None
+    assert json.loads(result.cursor) == {day.isoformat(): fp for day, fp in days.items()}
+    # a file changed since it loaded: its day runs, alone
+    (orders,) = (refreshed_shop.landing_dir / "orders" / "dt=2025-06-03").iterdir()
+    os.utime(orders, ns=(orders.stat().st_atime_ns, orders.stat().st_mtime_ns + 1))
+    result = landing_sensor(dg.build_sensor_context())
+    assert [r.partition_key for r in result.run_requests] == ["2025-06-03"]
+
+
+def _warehouse_with_a_complete_day() -> Settings:
+    settings = Settings.from_env()
+    _deliver(settings.landing_dir, JUNE_1, DAILY_TABLES)
+    with warehouse.connect(settings):
+        pass  # an empty build warehouse: nothing loaded
+    return settings
+
+
+def test_the_first_evaluation_waits_while_a_run_writes_the_warehouse():
+    settings = _warehouse_with_a_complete_day()
+    with warehouse.exclusive(settings, "run-1234", print):
+        result = landing_sensor(dg.build_sensor_context())
+    assert isinstance(result, dg.SkipReason)
+    assert "run-1234 is writing it" in result.skip_message
+    # once the run is over, the same first evaluation goes ahead
+    result = landing_sensor(dg.build_sensor_context())
+    assert [r.partition_key for r in result.run_requests] == ["2025-06-01"]
+
+
+def test_the_first_evaluation_waits_while_another_process_writes_the_warehouse():
+    settings = _warehouse_with_a_complete_day()
+    holder = subprocess.Popen(  # a writer outside the lock: the duckdb CLI, a notebook...
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('open', flush=True);"
+            " sys.stdin.read()",
+            str(settings.build_db),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "open\n"
+        result = landing_sensor(dg.build_sensor_context())
+    finally:
+        holder.communicate(timeout=30)
+    assert isinstance(result, dg.SkipReason)
+    assert "Could not set lock" in result.skip_message
 
 
 def test_run_window_reads_a_partition_or_a_range():

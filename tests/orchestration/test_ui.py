@@ -1,8 +1,10 @@
-"""`kpi ui` serves the whole pipeline: assets, checks, schedules and sensors, with a daemon."""
+"""`kpi ui` serves the whole pipeline: assets, checks, schedules and sensors, with a daemon;
+SIGTERM or Ctrl-C stops it and every process it started."""
 
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -12,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import psutil
+import pytest
 
 KPI = Path(sys.executable).with_name("kpi")
 
@@ -70,17 +73,34 @@ def _wait_for(port: int, ready, timeout: float = 180) -> dict:
     raise AssertionError(f"kpi ui was not ready within {timeout} s ({last_error})")
 
 
-def _stop(root: psutil.Process) -> list[int]:
-    """Stop every process kpi ui started, by PID; return the PIDs still alive afterwards."""
-    family = [root, *root.children(recursive=True)]
-    for process in family:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(process.pid, signal.SIGTERM)
-    _, alive = psutil.wait_procs(family, timeout=30)
-    for process in alive:
-        os.kill(process.pid, signal.SIGKILL)
-    _, alive = psutil.wait_procs(alive, timeout=10)
-    return [p.pid for p in alive]
+def _kill_left_over(processes: list[psutil.Process]) -> None:
+    """SIGKILL, by PID, whatever a failed test left running."""
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+    psutil.wait_procs(processes, timeout=10)
+
+
+def _ignore_stop_signals() -> None:
+    # as these machines may start processes (see ARCHITECTURE.md): SIG_IGN survives exec
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _ignoring_stop_signals(processes: list[psutil.Process]) -> list[str]:
+    """The processes that ignore SIGTERM or SIGINT (SigIgn in /proc: bit N-1 is signal N),
+    but for Python's multiprocessing resource tracker, which ignores them by design (it ends
+    when the process that started it does)."""
+    ignoring = []
+    for process in processes:
+        with contextlib.suppress(psutil.Error, FileNotFoundError):
+            status = Path(f"/proc/{process.pid}/status").read_text()
+            mask = int(re.search(r"^SigIgn:\s*([0-9a-f]+)$", status, re.MULTILINE).group(1), 16)
+            command = " ".join(process.cmdline())
+            ignores = any(mask >> (s - 1) & 1 for s in (signal.SIGTERM, signal.SIGINT))
+            if ignores and "multiprocessing.resource_tracker" not in command:
+                ignoring.append(command)
+    return ignoring
 
 
 def _daemon_healthy(data: dict) -> bool:
@@ -88,15 +108,20 @@ def _daemon_healthy(data: dict) -> bool:
     return any(s["daemonType"] == "SCHEDULER" and s["healthy"] for s in statuses)
 
 
-def test_kpi_ui_shows_the_graph_checks_schedule_and_sensors(isolated_data_dir):
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+def test_kpi_ui_shows_the_pipeline_and_stops_with_all_it_started(stop_signal, tmp_path):
     port = _free_port()
-    child = subprocess.Popen(
-        [str(KPI), "ui", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    log = tmp_path / "kpi-ui.log"
+    with log.open("w") as out:  # the child keeps its own copy of the descriptor
+        child = subprocess.Popen(
+            [str(KPI), "ui", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_ignore_stop_signals,
+        )
     root = psutil.Process(child.pid)
+    family = [root]
     try:
         data = _wait_for(port, _daemon_healthy)
         keys = {"/".join(node["assetKey"]["path"]) for node in data["assetNodes"]}
@@ -121,9 +146,66 @@ def test_kpi_ui_shows_the_graph_checks_schedule_and_sensors(isolated_data_dir):
         assert {"contract", "freshness", "gx_volume_raw"} <= checks["raw/orders"]
         assert {"gx_kpi_daily", "gx_reconciliation"} <= checks["marts/kpi_daily"]
         assert "freshness" in checks["published/kpi_mart"]
-        pids = [root.pid, *(p.pid for p in root.children(recursive=True))]
-        assert len(pids) >= 3  # dagster dev, the webserver, the daemon (and code servers)
+
+        family = [root, *root.children(recursive=True)]
+        # kpi, dagster dev, the webserver, the daemon (and code servers)
+        assert len(family) >= 4, family
+        ignoring = _ignoring_stop_signals(family)
+
+        os.kill(root.pid, stop_signal)
+        try:
+            code = child.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"kpi ui still running:\n{log.read_text()[-3000:]}") from None
+        # it ends as killed by the signal it was sent, as a shell expects (128 + N)
+        assert code == -stop_signal, log.read_text()[-3000:]
+        _, alive = psutil.wait_procs(family[1:], timeout=30)
+        assert alive == [], f"processes left running: {alive}\n{log.read_text()[-3000:]}"
+        # kpi ui was started with both ignored, yet none of its processes ignored them: they
+        # stop when asked (else only the supervisor's SIGKILL, 20 s later, would stop them)
+        assert ignoring == []
     finally:
-        alive = _stop(root)
-    assert alive == [], f"processes left running: {alive}"
-    assert child.wait(timeout=10) is not None
+        _kill_left_over([*family, *root.children(recursive=True)] if root.is_running() else family)
+
+
+# A stand-in for dagster dev that will not stop: it ignores SIGTERM, SIGINT and SIGHUP on
+# purpose, and starts a grandchild in a session of its own (outside the process group).
+STUBBORN = """
+import signal, subprocess, sys, time
+for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    signal.signal(s, signal.SIG_IGN)
+grandchild = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"],
+                              start_new_session=True)
+print(grandchild.pid, flush=True)
+time.sleep(300)
+"""
+SUPERVISE = """
+import sys
+from dagster_project.ui import supervise
+supervise([sys.executable, "-c", sys.argv[1]], grace=1)
+"""
+
+
+def test_what_does_not_stop_when_asked_is_killed_after_the_grace_period():
+    supervisor = subprocess.Popen(
+        [sys.executable, "-c", SUPERVISE, STUBBORN],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_ignore_stop_signals,
+    )
+    root = psutil.Process(supervisor.pid)
+    family = [root]
+    try:
+        grandchild = psutil.Process(int(supervisor.stdout.readline()))
+        family = [root, *root.children(recursive=True)]
+        assert grandchild in family and len(family) == 3
+        os.kill(supervisor.pid, signal.SIGHUP)  # the terminal went away
+        _, errors = supervisor.communicate(timeout=60)
+        assert supervisor.returncode == -signal.SIGHUP, errors
+        assert "killing 2 processes still running" in errors
+        _, alive = psutil.wait_procs(family[1:], timeout=30)
+        assert alive == []
+    finally:
+        _kill_left_over(family)
