@@ -28,26 +28,58 @@ def test_every_published_table_has_a_suite_and_every_suite_is_used():
 
 
 def test_a_critical_expectation_blocks_and_a_warning_only_reports(auditor):
-    rates = pd.DataFrame(
+    volumes = pd.DataFrame(
         {
-            "kpi_date": [date(2025, 6, 1)] * 3,
-            "kpi_id": ["session_conversion_rate", "member_revenue_share", "sessions"],
-            "dimension": ["all"] * 3,
-            "dimension_value": ["all"] * 3,
-            "numerator": [1.0, 3.0, 10.0],
-            "denominator": [2.0, 2.0, None],
-            "value": [0.5, 1.5, 10.0],
-            "unit": ["rate", "rate", "count"],
+            "business_date": [date(2025, 6, 29), date(2025, 6, 30)],
+            "row_count": [100.0, 160.0],
+            "trailing_median": [100.0, 100.0],
+            "ratio_to_median": [1.0, 1.6],
+            "z_score": [0.5, 6.0],  # a surge beyond 4 standard deviations: a warning
+            "days_behind": [0, 0],
         }
     )
-    warned = auditor.validate("kpi_daily", "kpi_daily_warned", rates)
+    warned = auditor.validate("volume_raw", "volume_raw_warned", volumes)
     assert not warned.passed and not warned.blocking
     assert [f.severity for f in warned.failures] == ["warning"]
-    broken = rates.assign(value=[1.5, 0.5, 10.0])  # a conversion rate above 1
-    blocked = auditor.validate("kpi_daily", "kpi_daily_blocked", broken)
+    collapsed = volumes.assign(ratio_to_median=[1.0, 0.1])  # a day at a tenth of its norm
+    blocked = auditor.validate("volume_raw", "volume_raw_blocked", collapsed)
     assert blocked.blocking
-    assert any(f.sample == [1.5] for f in blocked.failures)
-    assert auditor.validate("kpi_daily", "kpi_daily_ok", rates.iloc[[0, 2]]).passed
+    assert any(f.sample == [0.1] for f in blocked.failures)
+    ok = auditor.validate("volume_raw", "volume_raw_ok", volumes.assign(z_score=[0.5, 1.0]))
+    assert ok.passed
+
+
+def _kpi_daily(kpi_id: str, numerator: float, denominator: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "kpi_date": [date(2025, 6, 1)] * 2,
+            "kpi_id": ["session_conversion_rate", kpi_id],
+            "dimension": ["all", "channel"],
+            "dimension_value": ["all", "social"],
+            "numerator": [1.0, numerator],
+            "denominator": [2.0, denominator],
+            "value": [0.5, numerator / denominator],
+            "unit": ["rate", "rate"],
+        }
+    )
+
+
+def test_a_member_revenue_share_outside_0_1_blocks(auditor):
+    """It divides the orders' net revenue after all their refunds: its parts are never
+    negative, so a share outside [0, 1] is a defect (as it was of the formula that counted
+    refunds on their own date: 268.00 of -12.00 in the demo)."""
+    assert auditor.validate(
+        "kpi_daily", "share_ok", _kpi_daily("member_revenue_share", 1, 4)
+    ).passed
+    for name, (numerator, denominator) in {
+        "share_above_1": (3.0, 2.0),
+        "share_of_a_negative_whole": (268.0, -12.0),
+        "share_of_a_negative_part": (-845.0, 121.0),
+    }.items():
+        outcome = auditor.validate(
+            "kpi_daily", name, _kpi_daily("member_revenue_share", numerator, denominator)
+        )
+        assert outcome.blocking, name
 
 
 def _manifest_days(con, table: str, days: int, rows: int = 100) -> None:
