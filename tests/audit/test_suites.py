@@ -82,6 +82,41 @@ def test_a_member_revenue_share_outside_0_1_blocks(auditor):
         assert outcome.blocking, name
 
 
+def _campaign_day(**columns: float) -> pd.DataFrame:
+    # CMP-05 on 2025-06-25 in the demo: 5 attributed orders, one of them (1,286.50) refunded
+    day = {
+        "campaign_id": "CMP-05",
+        "kpi_date": date(2025, 6, 25),
+        "ctr": 0.02,
+        "cpc": 1.5,
+        "roas": 813.00 / 191.17,
+        "cac": 40.0,
+        "spend": 191.17,
+        "attributed_revenue": 813.00,
+        "attributed_cogs": 1243.43,
+        "campaign_roi": (813.00 - 1243.43 - 191.17) / 191.17,
+    }
+    return pd.DataFrame([day | columns])
+
+
+def test_a_campaign_day_below_roi_minus_1_passes_but_negative_revenue_blocks(auditor):
+    refunded = _campaign_day()
+    assert refunded["campaign_roi"].iloc[0] < -3  # the refunded order keeps its COGS
+    assert auditor.validate("kpi_campaigns_daily", "refunded_day", refunded).passed
+    # below -1 - COGS / spend the attributed net revenue would have to be negative
+    negative = _campaign_day(attributed_revenue=-50.0, roas=-50.0 / 191.17, campaign_roi=-8.8)
+    outcome = auditor.validate("kpi_campaigns_daily", "negative_revenue", negative)
+    assert outcome.blocking
+    assert {f.kwargs["column"] for f in outcome.failures} == {"attributed_revenue", "roas"}
+    # ROAS >= 0 says the same on a day with spend; on a day without, only this does
+    unpaid = _campaign_day(spend=0.0, cpc=None, roas=None, cac=None, campaign_roi=None)
+    assert auditor.validate("kpi_campaigns_daily", "unpaid_day", unpaid).passed
+    negative_unpaid = unpaid.assign(attributed_revenue=-50.0)
+    outcome = auditor.validate("kpi_campaigns_daily", "negative_unpaid", negative_unpaid)
+    assert outcome.blocking
+    assert [f.kwargs["column"] for f in outcome.failures] == ["attributed_revenue"]
+
+
 def _manifest_days(con, table: str, days: int, rows: int = 100) -> None:
     for n in range(days):
         day = date(2025, 6, 1) + timedelta(days=n)
