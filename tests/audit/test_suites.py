@@ -118,7 +118,12 @@ def test_a_campaign_day_below_roi_minus_1_passes_but_negative_revenue_blocks(aud
 
 
 def _manifest_days(con, table: str, days: int, rows: int = 100) -> None:
-    for n in range(days):
+    _deliveries(con, table, [rows] * days)
+
+
+def _deliveries(con, table: str, rows_per_day: list[int]) -> None:
+    """One loaded file per day from 2025-06-01, with these rows."""
+    for n, rows in enumerate(rows_per_day):
         day = date(2025, 6, 1) + timedelta(days=n)
         con.execute(
             "insert into raw._load_manifest values ($f, $t, $d, 1, 1, 'x', 'loaded', $r, $r, 0,"
@@ -167,3 +172,24 @@ def test_a_collapsed_day_blocks_but_small_counts_are_not_judged(auditor, tmp_pat
     assert {f.kwargs["column"] for f in outcome.failures} >= {"ratio_to_median"}
     small = {t.name: t for t in targets(PUBLISHED)}["volume_raw_orders"].frame(con)
     assert auditor.validate("volume_raw", "small_orders", small).passed
+
+
+def test_a_paused_source_is_not_judged_again_on_its_old_days(auditor, tmp_path):
+    """An experiment's assignments follow its traffic, surge with it, and stop on its end date:
+    that surge was judged when it was delivered, not on every later refresh."""
+    con = duckdb.connect(str(tmp_path / "build.duckdb"))
+    ensure_tables(con, contract.table("sessions"))
+    _manifest_days(con, "sessions", 60)
+    norm = [90, 110] * 20  # 40 ordinary days
+    surge = [300, 300]  # then two days three times the norm, and no more delivery
+    by_name = {target.name: target for target in targets(PUBLISHED)}
+    assignments = by_name["volume_raw_experiment_assignments"]
+    _deliveries(con, "experiment_assignments", norm + surge)
+    paused = auditor.validate("volume_raw", "paused_assignments", assignments.frame(con))
+    assert paused.passed
+    # the same surge in the newest days, while it still delivers, warns
+    con.execute("delete from raw._load_manifest where table_name = 'experiment_assignments'")
+    _deliveries(con, "experiment_assignments", [100] * 18 + norm + surge)
+    running = auditor.validate("volume_raw", "running_assignments", assignments.frame(con))
+    assert not running.passed and not running.blocking
+    assert [f.kwargs["column"] for f in running.failures] == ["z_score"]
