@@ -73,3 +73,20 @@ def test_every_run_executes_in_one_process_holding_the_warehouse():
     another run from writing between two of its steps."""
     for job in (defs.resolve_job_def("refresh"), defs.resolve_implicit_global_asset_job_def()):
         assert job.executor_def.name == "in_process"
+
+
+def test_every_dbt_test_is_an_asset_check():
+    """dagster-dbt logs a test it cannot attach to one asset (a singular test reading several
+    models, without meta.dagster.ref) as an observation: it would not gate anything."""
+    import json
+
+    from dagster_project.transform.assets import manifest
+
+    tests = {
+        node["name"]
+        for node in json.loads(manifest.read_text())["nodes"].values()
+        if node["resource_type"] == "test"
+    }
+    checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
+    assert tests, "no dbt tests in the manifest"
+    assert sorted(tests - checks) == []

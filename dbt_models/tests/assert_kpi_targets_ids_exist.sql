@@ -1,4 +1,7 @@
--- The targets seed names only KPIs of the catalogue (the registry, dim_kpis).
+-- The targets seed names only KPIs of the catalogue (the registry, dim_kpis). A check on the
+-- seed: the test reads two relations, so dagster-dbt is told which asset it vouches for
+-- (without meta.dagster.ref it logs the result as an observation, not an asset check).
+{{ config(meta={'dagster': {'ref': {'name': 'kpi_targets'}}}) }}
 with
 
 targets as (

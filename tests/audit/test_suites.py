@@ -28,30 +28,102 @@ def test_every_published_table_has_a_suite_and_every_suite_is_used():
 
 
 def test_a_critical_expectation_blocks_and_a_warning_only_reports(auditor):
-    rates = pd.DataFrame(
+    volumes = pd.DataFrame(
         {
-            "kpi_date": [date(2025, 6, 1)] * 3,
-            "kpi_id": ["session_conversion_rate", "member_revenue_share", "sessions"],
-            "dimension": ["all"] * 3,
-            "dimension_value": ["all"] * 3,
-            "numerator": [1.0, 3.0, 10.0],
-            "denominator": [2.0, 2.0, None],
-            "value": [0.5, 1.5, 10.0],
-            "unit": ["rate", "rate", "count"],
+            "business_date": [date(2025, 6, 29), date(2025, 6, 30)],
+            "row_count": [100.0, 160.0],
+            "trailing_median": [100.0, 100.0],
+            "ratio_to_median": [1.0, 1.6],
+            "z_score": [0.5, 6.0],  # a surge beyond 4 standard deviations: a warning
+            "days_behind": [0, 0],
         }
     )
-    warned = auditor.validate("kpi_daily", "kpi_daily_warned", rates)
+    warned = auditor.validate("volume_raw", "volume_raw_warned", volumes)
     assert not warned.passed and not warned.blocking
     assert [f.severity for f in warned.failures] == ["warning"]
-    broken = rates.assign(value=[1.5, 0.5, 10.0])  # a conversion rate above 1
-    blocked = auditor.validate("kpi_daily", "kpi_daily_blocked", broken)
+    collapsed = volumes.assign(ratio_to_median=[1.0, 0.1])  # a day at a tenth of its norm
+    blocked = auditor.validate("volume_raw", "volume_raw_blocked", collapsed)
     assert blocked.blocking
-    assert any(f.sample == [1.5] for f in blocked.failures)
-    assert auditor.validate("kpi_daily", "kpi_daily_ok", rates.iloc[[0, 2]]).passed
+    assert any(f.sample == [0.1] for f in blocked.failures)
+    ok = auditor.validate("volume_raw", "volume_raw_ok", volumes.assign(z_score=[0.5, 1.0]))
+    assert ok.passed
+
+
+def _kpi_daily(kpi_id: str, numerator: float, denominator: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "kpi_date": [date(2025, 6, 1)] * 2,
+            "kpi_id": ["session_conversion_rate", kpi_id],
+            "dimension": ["all", "channel"],
+            "dimension_value": ["all", "social"],
+            "numerator": [1.0, numerator],
+            "denominator": [2.0, denominator],
+            "value": [0.5, numerator / denominator],
+            "unit": ["rate", "rate"],
+        }
+    )
+
+
+def test_a_member_revenue_share_outside_0_1_blocks(auditor):
+    """It divides the orders' net revenue after all their refunds: its parts are never
+    negative, so a share outside [0, 1] is a defect (as it was of the formula that counted
+    refunds on their own date: 268.00 of -12.00 in the demo)."""
+    assert auditor.validate(
+        "kpi_daily", "share_ok", _kpi_daily("member_revenue_share", 1, 4)
+    ).passed
+    for name, (numerator, denominator) in {
+        "share_above_1": (3.0, 2.0),
+        "share_of_a_negative_whole": (268.0, -12.0),
+        "share_of_a_negative_part": (-845.0, 121.0),
+    }.items():
+        outcome = auditor.validate(
+            "kpi_daily", name, _kpi_daily("member_revenue_share", numerator, denominator)
+        )
+        assert outcome.blocking, name
+
+
+def _campaign_day(**columns: float) -> pd.DataFrame:
+    # CMP-05 on 2025-06-25 in the demo: 5 attributed orders, one of them (1,286.50) refunded
+    day = {
+        "campaign_id": "CMP-05",
+        "kpi_date": date(2025, 6, 25),
+        "ctr": 0.02,
+        "cpc": 1.5,
+        "roas": 813.00 / 191.17,
+        "cac": 40.0,
+        "spend": 191.17,
+        "attributed_revenue": 813.00,
+        "attributed_cogs": 1243.43,
+        "campaign_roi": (813.00 - 1243.43 - 191.17) / 191.17,
+    }
+    return pd.DataFrame([day | columns])
+
+
+def test_a_campaign_day_below_roi_minus_1_passes_but_negative_revenue_blocks(auditor):
+    refunded = _campaign_day()
+    assert refunded["campaign_roi"].iloc[0] < -3  # the refunded order keeps its COGS
+    assert auditor.validate("kpi_campaigns_daily", "refunded_day", refunded).passed
+    # below -1 - COGS / spend the attributed net revenue would have to be negative
+    negative = _campaign_day(attributed_revenue=-50.0, roas=-50.0 / 191.17, campaign_roi=-8.8)
+    outcome = auditor.validate("kpi_campaigns_daily", "negative_revenue", negative)
+    assert outcome.blocking
+    assert {f.kwargs["column"] for f in outcome.failures} == {"attributed_revenue", "roas"}
+    # ROAS >= 0 says the same on a day with spend; on a day without, only this does
+    unpaid = _campaign_day(spend=0.0, cpc=None, roas=None, cac=None, campaign_roi=None)
+    assert auditor.validate("kpi_campaigns_daily", "unpaid_day", unpaid).passed
+    negative_unpaid = unpaid.assign(attributed_revenue=-50.0)
+    outcome = auditor.validate("kpi_campaigns_daily", "negative_unpaid", negative_unpaid)
+    assert outcome.blocking
+    assert [f.kwargs["column"] for f in outcome.failures] == ["attributed_revenue"]
 
 
 def _manifest_days(con, table: str, days: int, rows: int = 100) -> None:
-    for n in range(days):
+    _deliveries(con, table, [rows] * days)
+
+
+def _deliveries(con, table: str, rows_per_day: list[int]) -> None:
+    """One loaded file per day from 2025-06-01, with these rows."""
+    for n, rows in enumerate(rows_per_day):
         day = date(2025, 6, 1) + timedelta(days=n)
         con.execute(
             "insert into raw._load_manifest values ($f, $t, $d, 1, 1, 'x', 'loaded', $r, $r, 0,"
@@ -100,3 +172,24 @@ def test_a_collapsed_day_blocks_but_small_counts_are_not_judged(auditor, tmp_pat
     assert {f.kwargs["column"] for f in outcome.failures} >= {"ratio_to_median"}
     small = {t.name: t for t in targets(PUBLISHED)}["volume_raw_orders"].frame(con)
     assert auditor.validate("volume_raw", "small_orders", small).passed
+
+
+def test_a_paused_source_is_not_judged_again_on_its_old_days(auditor, tmp_path):
+    """An experiment's assignments follow its traffic, surge with it, and stop on its end date:
+    that surge was judged when it was delivered, not on every later refresh."""
+    con = duckdb.connect(str(tmp_path / "build.duckdb"))
+    ensure_tables(con, contract.table("sessions"))
+    _manifest_days(con, "sessions", 60)
+    norm = [90, 110] * 20  # 40 ordinary days
+    surge = [300, 300]  # then two days three times the norm, and no more delivery
+    by_name = {target.name: target for target in targets(PUBLISHED)}
+    assignments = by_name["volume_raw_experiment_assignments"]
+    _deliveries(con, "experiment_assignments", norm + surge)
+    paused = auditor.validate("volume_raw", "paused_assignments", assignments.frame(con))
+    assert paused.passed
+    # the same surge in the newest days, while it still delivers, warns
+    con.execute("delete from raw._load_manifest where table_name = 'experiment_assignments'")
+    _deliveries(con, "experiment_assignments", [100] * 18 + norm + surge)
+    running = auditor.validate("volume_raw", "running_assignments", assignments.frame(con))
+    assert not running.passed and not running.blocking
+    assert [f.kwargs["column"] for f in running.failures] == ["z_score"]

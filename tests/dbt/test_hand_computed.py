@@ -132,6 +132,35 @@ def test_a_refund_counts_on_its_own_date(marts):
     assert (orders, net_revenue, aov) == (0, Decimal("-30.00"), None)
 
 
+def test_member_revenue_share_counts_each_order_with_all_its_refunds(marts):
+    rows = {
+        str(kpi_date): (numerator, denominator, value)
+        for kpi_date, numerator, denominator, value in marts.execute(
+            """
+            select kpi_date, numerator, denominator, value from marts.kpi_daily
+            where kpi_id = 'member_revenue_share' and dimension = 'all'
+                and kpi_date in ('2025-06-01', '2025-06-02', '2025-06-04', '2025-06-05')
+            """
+        ).fetchall()
+    }
+    # 06-01: O01 of gold C1 100.00 of O01 100.00 + O02 50.00 + O03 130 - 10 - R1 20 = 100.00.
+    # R1 counts with O03 although it is dated 06-02 (on its own date: 100 / 270).
+    assert rows["2025-06-01"] == (100.0, 250.0, pytest.approx(0.4))
+    # 06-02: no member order; O14 counts 60.00 - its refund R2 (06-04) 30.00
+    assert rows["2025-06-02"] == (0.0, 270.0, 0.0)
+    # 06-04 holds only R2: no order, no share (on the refund's date: 0 / -30)
+    assert rows["2025-06-04"] == (0.0, 0.0, None)
+    # 06-05: O08 of C2, silver since 06-04: tier at order
+    assert rows["2025-06-05"] == (100.0, 100.0, 1.0)
+    june = one(
+        marts,
+        "select member_revenue_share_numerator, member_revenue_share_denominator"
+        " from marts.kpi_orders_monthly where kpi_month = date '2025-06-01'",
+    )
+    # members C1 (O01, O07, O17), C2 (O08), C4 (O12), C8 (O10, O11): 630.00 of 1170.00
+    assert june == (Decimal("630.00"), Decimal("1170.00"))
+
+
 def test_the_order_cancelled_after_the_fact_counts_nowhere(marts):
     status, is_valid, is_first = one(
         marts,

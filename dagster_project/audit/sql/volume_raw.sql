@@ -1,6 +1,12 @@
 -- Rows loaded per business day of one raw table, against its trailing 28-day norm, for the
--- latest `window_days` days (the ratio only where the norm is at least `min_rows` rows). `days_behind`, for sources that deliver daily, is how many days
--- the table's last delivery lags the newest delivery of any daily source.
+-- latest `window_days` days (the ratio only where the norm is at least `min_rows` rows).
+-- `days_behind`, for sources that deliver daily, is how many days the table's last delivery
+-- lags the newest delivery of any daily source.
+-- The window ends on the table's own last delivery for a daily source (so that one that
+-- stopped is still judged, by days_behind), and no earlier than the newest daily delivery for
+-- any other: a source that pauses (an experiment's assignments after its end date) has nothing
+-- in the days a refresh publishes, and its last days, judged when they were delivered, are not
+-- judged again on every later refresh.
 with
 
 daily as (
@@ -14,6 +20,16 @@ newest_daily_delivery as (
     select max(business_date) as business_date,
     from raw._load_manifest
     where table_name in (select unnest($daily_tables))
+),
+
+window_end as (
+    select
+        case
+            when $is_daily then max(daily.business_date)
+            else greatest(max(daily.business_date), max(newest.business_date))
+        end as business_date,
+    from daily
+    cross join newest_daily_delivery as newest
 ),
 
 {% include '_trailing_norm.sql' %}
@@ -34,5 +50,5 @@ select
     end as days_behind,
 from normed
 cross join newest_daily_delivery as newest
-where normed.business_date > (select max(business_date) from daily) - cast($window_days as integer)
+where normed.business_date > (select business_date from window_end) - cast($window_days as integer)
 order by normed.business_date

@@ -1,6 +1,8 @@
 -- Revenue as it moves, each on its own business date: valid orders add GMV, discounts and units
 -- on their order date; refunds of valid orders subtract on their refund date. Member status is
--- the customer's tier when the order was placed.
+-- the customer's tier when the order was placed. Beside them, each order row carries the
+-- order's net revenue after all its refunds (order_net_revenue, 0 on refund rows): the base
+-- of a share of net revenue, whose parts must not go negative.
 with
 
 orders as (
@@ -39,6 +41,7 @@ select
     gmv,
     discount_amount,
     cast(0 as decimal(18, 2)) as refund_amount,
+    net_revenue as order_net_revenue,
 from orders_with_tier
 
 union all
@@ -55,5 +58,6 @@ select
     cast(0 as decimal(18, 2)) as gmv,
     cast(0 as decimal(18, 2)) as discount_amount,
     refunds.amount as refund_amount,
+    cast(0 as decimal(38, 2)) as order_net_revenue,
 from refunds
 inner join orders_with_tier on refunds.order_id = orders_with_tier.order_id
