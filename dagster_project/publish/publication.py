@@ -83,8 +83,8 @@ def _ensure_log(settings: Settings) -> None:
 
 
 def _record(settings: Settings, **values: object) -> None:
-    _ensure_log(settings)
     with warehouse.connect(settings) as con:
+        TEMPLATES.execute(con, "create_publication_log.sql", {})
         TEMPLATES.execute(con, "record_publication.sql", values)
 
 
@@ -171,6 +171,7 @@ def publish(settings: Settings, run_id: str, gate: GateResult) -> Publication:
 
 def record_blocked(settings: Settings, run_id: str, gate: GateResult, message: str) -> None:
     """Log a refused publication in the build warehouse; the published files are untouched."""
+    _ensure_log(settings)
     now = datetime.now(UTC)
     _record(
         settings,

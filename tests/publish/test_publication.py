@@ -132,3 +132,46 @@ def test_a_defect_blocks_the_refresh_and_leaves_the_publication_untouched(demo_c
         "select outcome, failed_checks from audit.publication_log order by finished_at desc limit 1"
     ).fetchall()[0]
     assert last[0] == "blocked" and "raw/events:contract" in last[1]
+
+
+def _tiny_build(settings, day: str) -> None:
+    """A build warehouse holding just what publish() copies: one KPI mart and bookkeeping."""
+    from dagster_project import warehouse
+    from dagster_project.ingest import contract
+    from dagster_project.ingest.loader import ensure_tables
+
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    with warehouse.connect(settings) as con:
+        ensure_tables(con, contract.table("orders"))
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.kpi_daily as"
+            f" select date '{day}' as kpi_date, 'all' as dimension, 1 as value"
+        )
+
+
+def test_a_full_rebuild_keeps_the_publication_history(isolated_data_dir):
+    from dagster_project.publish.publication import record_blocked
+    from dagster_project.settings import Settings
+
+    settings = Settings.from_env()
+    _tiny_build(settings, "2025-06-01")
+    publish(settings, "run-1", GateResult(checks_passed=3))
+    record_blocked(settings, "run-2", GateResult(1, ["raw/orders:contract"]), "blocked: x")
+    publish(settings, "run-3", GateResult(checks_passed=3, warnings=["a:b"], reasons={"a:b": "y"}))
+
+    settings.build_db.unlink()  # the full rebuild the README prescribes
+    _tiny_build(settings, "2025-06-02")
+    publish(settings, "run-4", GateResult(checks_passed=3))
+
+    with duckdb.connect(str(published_path(settings)), read_only=True) as con:
+        log = con.execute(
+            "select run_id, outcome, as_of_date::varchar, warnings from publication_log"
+            " order by finished_at"
+        ).fetchall()
+    assert log == [
+        ("run-1", "published", "2025-06-01", []),
+        ("run-2", "blocked", None, []),
+        ("run-3", "published", "2025-06-01", ["a:b: y"]),
+        ("run-4", "published", "2025-06-02", []),
+    ]
