@@ -95,6 +95,8 @@ class ProgressPrinter:
                     f"{m['files_failed']:,} failed) · {m['rows_loaded']:>10,} rows loaded, "
                     f"{m['rows_rejected']:,} rejected"
                 )
+                if cleared := m.get("failures_cleared"):
+                    detail += f" · {cleared:,} failure{'s' if cleared > 1 else ''} cleared"
             self.line("ingest", f"{key.to_user_string():<{_TABLE_WIDTH}} {detail}")
         elif stage == "published":
             m = _meta(event)

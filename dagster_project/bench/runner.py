@@ -254,7 +254,8 @@ class Bench:
 
     def refresh(self, data_dir: Path, label: str, day: date | None = None) -> dict:
         """Run ``kpi refresh`` (over one day with ``day``) and read its stages."""
-        command = [str(self.kpi), "refresh"]
+        # the whole log, dbt's lines included: what an out-of-memory error or a slow node says
+        command = [str(self.kpi), "refresh", "--verbose"]
         if day is not None:
             command += ["--date", day.isoformat()]
         measured: Measured = run_measured(

@@ -74,6 +74,7 @@ def _raw_asset(table: Table) -> dg.AssetsDefinition:
                 "files_loaded": result.files_loaded,
                 "files_unchanged": result.files_unchanged,
                 "files_failed": len(result.failures),
+                "failures_cleared": len(result.cleared),
                 "rows_read": result.rows_read,
                 "rows_loaded": result.rows_loaded,
                 "rows_rejected": result.rows_rejected,

@@ -335,9 +335,8 @@ class TableLoader:
             FileProblem.SHRUNK_REDELIVERY,
             f"holds {rows_read:,} rows where the delivery it would replace (loaded "
             f"{loaded_before.astimezone(UTC):%Y-%m-%d %H:%M} UTC) held {rows_before:,}; the "
-            "earlier rows stay "
-            f"loaded. If the smaller file is right, confirm it: create an empty file "
-            f"landing/{folder}/{SHRINK_MARKER} (after this file) and refresh again",
+            "earlier rows stay loaded. If the smaller file is right, confirm it: create an "
+            f"empty file landing/{folder}/{SHRINK_MARKER} (after this file) and refresh again",
         )
 
     def _triage(

@@ -98,6 +98,8 @@ def test_a_wrong_column_blocks_until_the_good_file_returns(shop, tmp_path):
     result = kpi("refresh", "--date", str(LAST))
     assert result.exit_code == 0, result.output
     assert published(shop) != before
+    (orders_line,) = [line for line in result.output.splitlines() if " raw/orders " in line]
+    assert orders_line.endswith("0 rejected · 1 failure cleared")
     assert "nothing in the raw layer blocks publication" in kpi("status").output
     _the_output_is_quiet(result.output, shop)
 
