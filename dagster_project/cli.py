@@ -211,12 +211,15 @@ def refresh(
         click.echo(f"{len(warnings)} warnings (checks that failed without blocking publication):")
         click.echo("".join(f"  - {warning}\n" for warning in warnings), nl=False)
     if refused:
-        click.echo(
-            f"run {result.run_id}: publication blocked; the published mart is unchanged "
-            "(`kpi status` shows why a table blocks):"
-        )
         # the last lines name each failing check and what it found (a file and its problem)
-        click.echo("".join(f"  {problem}\n" for problem in refused), nl=False)
+        sys.stdout.flush()
+        click.echo(
+            f"Error: run {result.run_id}: publication blocked; the published mart is unchanged "
+            "(`kpi status` shows why a table blocks):\n"
+            + "".join(f"  {problem}\n" for problem in refused),
+            err=True,
+            nl=False,
+        )
         raise SystemExit(1)
     click.echo(
         f"run {result.run_id}: published as of {as_of}: {gate.checks_passed:,} checks passed, "

@@ -164,7 +164,11 @@ def kpi_console(_init_context: dg.InitLoggerContext) -> logging.Logger:
     # the terminal as the run starts: the dbt step redirects standard output while it runs
     terminal = sys.stdout
     logger = logging.Logger(LOGGER, level=logging.DEBUG)
-    logger.addHandler(_Handler(ProgressPrinter(lambda text: print(text, file=terminal))))
+    # flushed line by line: in a log file (`make run > log 2>&1`) the lines stay in order with
+    # the alert and the error that kpi refresh writes to standard error
+    logger.addHandler(
+        _Handler(ProgressPrinter(lambda text: print(text, file=terminal, flush=True)))
+    )
     return logger
 
 

@@ -1,5 +1,6 @@
 -- Campaign totals over the whole campaign, with target completion: attributed net revenue ÷
--- target revenue and attributed orders ÷ target orders (catalogue §7).
+-- target revenue and attributed orders ÷ target orders (catalogue §7). A campaign without ad
+-- spend or attributed orders keeps its row: its ratios over spend are NULL, its attainment 0.
 with
 
 totals as (
@@ -41,9 +42,16 @@ select
     totals.cac_numerator,
     totals.cac_denominator,
     totals.cac,
-    {{ ratio('goal_attainment', 'totals.attributed_revenue', 'campaigns.target_revenue') }},
+    -- a campaign nothing was attributed to has attained none of its target (0, not unknown)
     {{ ratio(
-        'goal_attainment_orders', 'totals.attributed_orders', 'campaigns.target_orders'
+        'goal_attainment',
+        'coalesce(totals.attributed_revenue, 0)',
+        'campaigns.target_revenue',
+    ) }},
+    {{ ratio(
+        'goal_attainment_orders',
+        'coalesce(totals.attributed_orders, 0)',
+        'campaigns.target_orders',
     ) }},
 from campaigns
 left join totals on campaigns.campaign_id = totals.campaign_id
