@@ -202,8 +202,8 @@ def refresh(
             tags={LAUNCHED_BY: "cli"} | range_tags(first_day, last_day) | console.run_tags(verbose),
             run_config=console.run_config(verbose),
         )
-        refused = conclude(instance, result.run_id, settings)
         gate = gate_for_run(instance, result.run_id)
+        refused = conclude(instance, result.run_id, settings, gate)
         as_of = published_as_of(instance, result.run_id)
     click.echo("")
     warnings = gate.explained(gate.warnings)

@@ -19,6 +19,8 @@ from typing import Any
 
 import dagster as dg
 
+from dagster_project.publish.gate import check_label, stopped_by_a_blocking_check
+
 # A run tag: "quiet" keeps dbt's lines out of the process's standard output.
 CONSOLE_TAG = "kpi/console"
 QUIET = "quiet"
@@ -116,7 +118,7 @@ class ProgressPrinter:
         if evaluation.passed:
             counts["passed"] += 1
             return
-        label = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+        label = check_label(evaluation)
         if evaluation.severity == dg.AssetCheckSeverity.ERROR:
             counts["failed"] += 1
             self.line("", f"BLOCKS   {label}: {evaluation.description or 'failed'}")
@@ -139,7 +141,7 @@ class ProgressPrinter:
             self.line("audit", f"{AUDIT_STEPS[step]}: suites {checks} ({self._elapsed(step, now)})")
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
             error = event.event_specific_data.error
-            if error is None or error.cls_name == "DagsterAssetCheckFailedError":
+            if error is None or stopped_by_a_blocking_check(error):
                 return  # the blocking check was shown when it was evaluated
             while error.cause:
                 error = error.cause

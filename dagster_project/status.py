@@ -47,17 +47,19 @@ def _last_run() -> str:
     )
 
 
-def _blocking(con, settings: Settings) -> dict[str, list[str]]:
-    """Why each table would block publication now: its open failures, unbalanced files and
-    rejected share, and the days a daily source missed up to the newest day delivered."""
+def _blocking(con, settings: Settings, table: str | None) -> list[str]:
+    """Why the tables (or one) would block publication now: open failures, unbalanced files,
+    the rejected share, and the days a daily source missed up to the newest day delivered."""
     from dagster_project.ingest.assets import contract_state
 
     days = delivered_days(settings.landing_dir)
-    problems = {}
-    for table in contract.tables().values():
-        missing = missing_days(settings.landing_dir, table.name, days[0], days[-1]) if days else []
-        state = contract_state(con, table)
-        problems[table.name] = state.blocking(settings.max_rejected_share, missing)
+    problems = []
+    for spec in contract.tables().values():
+        if table not in (None, spec.name):
+            continue
+        missing = missing_days(settings.landing_dir, spec.name, days[0], days[-1]) if days else []
+        state = contract_state(con, spec)
+        problems += state.blocking(settings.max_rejected_share, missing)
     return problems
 
 
@@ -105,12 +107,7 @@ def render_status(settings: Settings, table: str | None) -> str:
         else:
             rows = con.execute(statement("status_by_day.sql"), {"table_name": table}).fetchall()
             headers = ["business date", "files", "rows loaded", "rows rejected", "loaded at"]
-        blocking = [
-            problem
-            for name, problems in _blocking(con, settings).items()
-            if table in (None, name)
-            for problem in problems
-        ]
+        blocking = _blocking(con, settings, table)
         attempt = _last_attempt(con)
     report = [f"data directory: {settings.data_dir}", _table(headers, rows)]
     if blocking:

@@ -2,10 +2,17 @@
 
 import dagster as dg
 import duckdb
+from dagster_shared.error import SerializableErrorInfo  # a step's error, as Dagster stores it
 
 from dagster_project.alerts import send_alert
 from dagster_project.publish.publication import GateResult, record_blocked
 from dagster_project.settings import Settings
+
+
+def stopped_by_a_blocking_check(error: SerializableErrorInfo | None) -> bool:
+    """Whether a step failed only because a blocking check it ran failed (Dagster's error,
+    whose message names the checks but not what they found)."""
+    return error is not None and error.cls_name == "DagsterAssetCheckFailedError"
 
 
 def check_label(evaluation: dg.AssetCheckEvaluation) -> str:
@@ -49,7 +56,7 @@ def failed_steps(instance: dg.DagsterInstance, run_id: str) -> list[str]:
     for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
         event = record.get_dagster_event()
         error = event.event_specific_data.error
-        if error and error.cls_name == "DagsterAssetCheckFailedError":
+        if stopped_by_a_blocking_check(error):
             continue  # a blocking check failed: the gate names the check and what it found
         text = error.message if error else ""
         if error and error.cause:
@@ -82,7 +89,12 @@ def was_published(instance: dg.DagsterInstance, run_id: str) -> bool:
     return published_as_of(instance, run_id) is not None
 
 
-def conclude(instance: dg.DagsterInstance, run_id: str, settings: Settings) -> list[str]:
+def conclude(
+    instance: dg.DagsterInstance,
+    run_id: str,
+    settings: Settings,
+    gate: GateResult | None = None,
+) -> list[str]:
     """After a refresh run: nothing when it published, else why not, a line per failing check
     or step (also logged in the build and alerted).
 
@@ -91,7 +103,7 @@ def conclude(instance: dg.DagsterInstance, run_id: str, settings: Settings) -> l
     """
     if was_published(instance, run_id):
         return []
-    gate = gate_for_run(instance, run_id)
+    gate = gate or gate_for_run(instance, run_id)
     problems = gate.explained(gate.failed_checks)
     problems += [f"step {step} failed" for step in failed_steps(instance, run_id)]
     problems = problems or ["the run did not reach publish"]
