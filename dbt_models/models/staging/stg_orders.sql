@@ -12,7 +12,8 @@ renamed as (
         session_id,
         -- attributes
         status,
-        platform,
+        -- an export that does not say which platform: unknown, like an unknown channel
+        coalesce(platform, 'unknown') as platform,
         coupon_code,
         -- numerics
         discount_amount,

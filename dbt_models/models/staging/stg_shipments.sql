@@ -10,7 +10,8 @@ renamed as (
         shipment_id,
         order_id,
         -- attributes
-        carrier,
+        -- an export that does not name the carrier: unknown
+        coalesce(carrier, 'unknown') as carrier,
         status,
         -- numerics
         shipping_cost,
