@@ -269,6 +269,42 @@ def status(table: str | None, rejects_of: str | None, day: datetime | None, limi
         raise click.ClickException(str(error)) from error
 
 
+@main.group(name="import")
+def import_group() -> None:
+    """Map a shop's own export into landing files (one adapter per kind of export; see
+    docs/bring-your-own-data.md)."""
+
+
+@import_group.command(name="olist")
+@click.argument("src", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Landing directory to write [default: $KPI_DATA_DIR/landing].",
+)
+def import_olist(src: Path, out: Path | None) -> None:
+    """Map the public Olist export in folder SRC into the landing zone: orders, order_items,
+    customers, products, suppliers, shipments, _SUCCESS markers and _shop.yml.
+
+    Writes only the files whose bytes changed (a second import of the same export changes
+    nothing); prints one line per table: rows, days, files changed.
+    """
+    from dagster_project.ingest.adapters import ExportError
+    from dagster_project.ingest.adapters.olist import import_export
+
+    out = out or _settings().landing_dir
+    try:
+        summary = import_export(src, out)
+    except ExportError as error:
+        raise click.ClickException(str(error)) from error
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot write {out}: {error.strerror}: {error.filename}"
+        ) from error
+    for line in summary.lines():
+        click.echo(line)
+
+
 main.add_command(bench)
 
 
