@@ -2,6 +2,7 @@
 copied into the repository): the landing files load through the project's loader without a
 reject, give the figures plain SQL over the export gives, and are written idempotently."""
 
+import os
 import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -119,6 +120,22 @@ def test_a_second_import_changes_no_byte_and_no_modification_time(tmp_path):
             rows = sum(len(f.read_text().splitlines()) - 1 for f in files)
             assert f" {rows:,} rows in" in line and line.endswith(f" {len(files)} files changed")
     assert not [p for p in landing.iterdir() if p.name.startswith(".")]  # no staging left
+
+
+def test_shop_settings_land_first_and_success_markers_last(tmp_path, monkeypatch):
+    """A watcher never sees a day marked complete before its files are in place."""
+    moved = []
+    replace = os.replace
+
+    def recording(source, target):
+        moved.append(Path(target).relative_to(tmp_path / "landing").as_posix())
+        replace(source, target)
+
+    monkeypatch.setattr(os, "replace", recording)
+    assert run_import(export_dir(), tmp_path / "landing").exit_code == 0
+    kinds = [0 if p == "_shop.yml" else 2 if p.startswith("_SUCCESS/") else 1 for p in moved]
+    assert kinds == sorted(kinds) and kinds[0] == 0 and kinds[-1] == 2
+    assert len(moved) == len(snapshot(tmp_path / "landing"))
 
 
 def test_a_changed_export_rewrites_only_the_days_it_changes(tmp_path):

@@ -153,9 +153,12 @@ def shop_file(adapter: str, name: str, timezone: str, currency: str) -> dict[str
 
 def write_landing(landing: Path, files: Mapping[str, bytes]) -> set[str]:
     """Write the ``files`` (relative path -> bytes) whose bytes differ from the landing
-    zone's; the paths written. Each lands whole (``os.replace`` from a temporary folder in the
-    landing zone, removed afterwards)."""
-    changed = sorted(rel for rel, data in files.items() if _differs(landing / rel, data))
+    zone's; the paths written. Every file is staged in a temporary folder in the landing zone
+    (removed afterwards) before the first one moves into place; each lands whole
+    (``os.replace``), in ``_write_order``."""
+    changed = sorted(
+        (rel for rel, data in files.items() if _differs(landing / rel, data)), key=_write_order
+    )
     if not changed:
         return set()
     landing.mkdir(parents=True, exist_ok=True)
@@ -171,6 +174,12 @@ def write_landing(landing: Path, files: Mapping[str, bytes]) -> set[str]:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return set(changed)
+
+
+def _write_order(rel: str) -> tuple[int, str]:
+    """The shop settings first (they say how to read the rest), the day files, the
+    ``_SUCCESS`` markers last: a day is never marked complete before its files are in place."""
+    return (0 if rel == SHOP_FILE else 2 if rel.startswith(f"{MARKER_DIR}/") else 1, rel)
 
 
 def _differs(path: Path, data: bytes) -> bool:
