@@ -105,11 +105,14 @@ def _recorded(settings: Settings) -> dict[str, set[FileStat]]:
 def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     settings = Settings.from_env()
     days = complete_landing_days(settings.landing_dir)
-    too_early = [day for day in days if day < settings.first_business_date]
+    # the partitions were fixed when the code location loaded; earlier days wait for a reload
+    first_partition = date.fromisoformat(DAILY.get_first_partition_key())
+    too_early = [day for day in days if day < first_partition]
     if too_early:
         context.log.warning(
-            f"landing days before KPI_FIRST_BUSINESS_DATE={settings.first_business_date} are "
-            f"not refreshed: {too_early[0]} .. {too_early[-1]}"
+            f"landing days before the first daily partition {first_partition} are not "
+            f"refreshed: {too_early[0]} .. {too_early[-1]} (restart `kpi ui` to add them, or "
+            "set KPI_FIRST_BUSINESS_DATE)"
         )
     if context.cursor:
         seen = json.loads(context.cursor)
@@ -128,7 +131,7 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.
         {day: d.fingerprint for day, d in days.items()},
         seen,
         last_partition,
-        settings.first_business_date,
+        first_partition,
     )
     if request is not None:
         return dg.SensorResult(run_requests=[request], cursor=json.dumps(cursor, sort_keys=True))

@@ -149,8 +149,8 @@ def _days_to_refresh(
         raise click.UsageError(f"--from {first} is after --to {last}")
     if first < settings.first_business_date:
         raise click.ClickException(
-            f"{first} is before the first business day KPI_FIRST_BUSINESS_DATE="
-            f"{settings.first_business_date}: set it earlier to load those days"
+            f"{first} is before the first business day {settings.first_business_date} "
+            "(KPI_FIRST_BUSINESS_DATE if set, else the earliest day in the landing zone)"
         )
     if last > newest:
         raise click.ClickException(

@@ -37,6 +37,7 @@ def publication_asset(marts: list[dg.AssetKey]) -> dg.AssetsDefinition:
                 "checks_passed": gate.checks_passed,
                 "rows_per_table": publication.rows_per_table,
                 "absent_sources": publication.absent_sources,
+                "absent_kpis": publication.absent_kpis,
             }
         )
 

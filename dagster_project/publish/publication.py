@@ -58,6 +58,7 @@ class Publication:
     path: Path
     rows_per_table: dict[str, int]
     absent_sources: list[str]
+    absent_kpis: list[str]
 
 
 def is_published(table: str) -> bool:
@@ -101,6 +102,9 @@ def publish(settings: Settings, run_id: str, gate: GateResult) -> Publication:
     _ensure_log(settings)
     with warehouse.connect(settings, read_only=True) as build:
         absent = absent_sources(build)
+        absent_kpis = [
+            kpi_id for (kpi_id,) in build.execute(statement("absent_kpis.sql")).fetchall()
+        ]
     settings.published_dir.mkdir(parents=True, exist_ok=True)
     staging_file = settings.published_dir / f".{PUBLISHED_FILE}.{run_id}.tmp"
     staging_parquet = settings.published_dir / f".{PARQUET_DIR}.{run_id}.tmp"
@@ -146,8 +150,9 @@ def publish(settings: Settings, run_id: str, gate: GateResult) -> Publication:
             "warnings": gate.explained(gate.warnings),
             "rows_per_table": rows_per_table,
             "absent_sources": absent,
+            "absent_kpis": absent_kpis,
             "outcome": "published",
-            "message": _absent_message(absent),
+            "message": _absent_message(absent, absent_kpis),
         }
         TEMPLATES.execute(
             con,
@@ -166,7 +171,9 @@ def publish(settings: Settings, run_id: str, gate: GateResult) -> Publication:
     os.replace(staging_file, published_path(settings))
     _swap_directory(staging_parquet, settings.published_dir / PARQUET_DIR)
     _record(settings, **entry)
-    return Publication(run_id, as_of_date, published_path(settings), rows_per_table, absent)
+    return Publication(
+        run_id, as_of_date, published_path(settings), rows_per_table, absent, absent_kpis
+    )
 
 
 def record_blocked(settings: Settings, run_id: str, gate: GateResult, message: str) -> None:
@@ -185,15 +192,19 @@ def record_blocked(settings: Settings, run_id: str, gate: GateResult, message: s
         warnings=gate.explained(gate.warnings),
         rows_per_table=None,
         absent_sources=[],
+        absent_kpis=[],
         outcome="blocked",
         message=message,
     )
 
 
-def _absent_message(absent: list[str]) -> str | None:
+def _absent_message(absent: list[str], absent_kpis: list[str]) -> str | None:
     if not absent:
         return None
-    return f"sources never delivered (absent; their KPIs are left out): {', '.join(absent)}"
+    return (
+        f"sources never delivered (absent): {', '.join(absent)}; "
+        f"KPIs left out: {', '.join(absent_kpis) or 'none'}"
+    )
 
 
 def _remove(path: Path) -> None:

@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 NOT_AVAILABLE = "Not available in this publication"
+SOURCE_ABSENT = "Source absent"
 
 
 @dataclass(frozen=True)
@@ -89,23 +90,26 @@ def render_report(
 ) -> ReportSummary:
     """Write the HTML report of the mart in ``mart_db`` (schema ``schema``) to ``out_file``.
 
-    ``currency`` defaults to the shop currency of the settings (``KPI_CURRENCY``). The file is
-    written next to its destination and renamed over it, so a reader never sees half a report.
+    ``currency`` defaults to the currency the mart names (``dim_shop``), else that of the
+    settings. The file is written next to its destination and renamed over it, so a reader
+    never sees half a report.
     """
     mart_db = Path(mart_db)
     if not mart_db.is_file():
         raise FileNotFoundError(f"no KPI mart at {mart_db}")
     if not _IDENTIFIER.fullmatch(schema):
         raise ValueError(f"not a schema name: {schema!r}")
-    currency = currency or Settings.from_env().currency
     generated_at = generated_at or dt.datetime.now(dt.UTC)
 
     with _Mart(mart_db, schema) as mart:
+        shop = _shop(mart)
+        currency = currency or shop.get("currency") or Settings.from_env().currency
         page = _Page.build(mart, currency)
 
     data = {
         "generated_at": generated_at.isoformat(timespec="seconds"),
         "as_of_date": page.as_of.isoformat() if page.as_of else None,
+        "shop_name": shop.get("shop_name"),
         "currency": currency,
         "publication": page.publication,
         "tiles": [tile.to_json() for tile in page.tiles],
@@ -115,6 +119,7 @@ def render_report(
     }
     html = _template().render(
         page=page,
+        shop_name=shop.get("shop_name"),
         currency=currency,
         generated_at=generated_at.strftime("%Y-%m-%d %H:%M UTC"),
         source=mart_db.name,
@@ -226,11 +231,11 @@ class _Page:
 
     @classmethod
     def build(cls, mart: _Mart, currency: str) -> _Page:
-        kpis = _kpis(mart)
         publication = None
         if "publication_log" in mart.tables:
             found = mart.rows("publication")
             publication = found[0] if found else None
+        kpis = _kpis(mart, (publication or {}).get("absent_sources") or [])
         first_date = last_date = None
         if "kpi_daily" in mart.tables:
             (data_range,) = mart.rows("data_range")
@@ -268,17 +273,40 @@ class _Context(dict):
         return "{" + key + "}"
 
 
-def _kpis(mart: _Mart) -> dict[str, dict[str, Any]]:
+def _shop(mart: _Mart) -> dict[str, Any]:
+    """The shop the mart describes (name, currency); empty for a mart without ``dim_shop``."""
+    if "dim_shop" not in mart.tables:
+        return {}
+    found = mart.rows("shop")
+    return found[0] if found else {}
+
+
+def _kpis(mart: _Mart, absent_sources: Iterable[str]) -> dict[str, dict[str, Any]]:
     if "dim_kpis" not in mart.tables:
         return {}
-    return {
-        row["kpi_id"]: {
+    absent = set(absent_sources)
+    kpis = {}
+    for row in mart.rows("kpis"):
+        # publications from before sources were declared: every KPI counts as available
+        sources = [source for source in (row.get("sources") or "").split(", ") if source]
+        kpis[row["kpi_id"]] = {
             "name": row["kpi_name"],
             "unit": row["unit"],
             "higher_is_better": row["higher_is_better"],
+            "mart": row["mart"],
+            "is_available": row.get("is_available", True),
+            "absent_sources": [source for source in sources if source in absent],
         }
-        for row in mart.rows("kpis")
-    }
+    return kpis
+
+
+def _absent_sources_of(kpis: Iterable[Mapping[str, Any]]) -> str | None:
+    """Why ``kpis`` are left out when every one of them needs an absent source, else None."""
+    kpis = list(kpis)
+    if not kpis or any(kpi["is_available"] for kpi in kpis):
+        return None
+    absent = sorted({source for kpi in kpis for source in kpi["absent_sources"]})
+    return f"This shop never delivered {', '.join(absent) or 'a source these KPIs need'}."
 
 
 def _publication_json(row: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -302,6 +330,10 @@ def _section(
     parts: list[Chart | Table | Unavailable] = []
     for part in spec.parts:
         wide = getattr(part, "wide", False) or isinstance(part, TableSpec)
+        absent = _absent_sources_of(k for k in kpis.values() if k["mart"] in part.tables)
+        if absent:
+            parts.append(Unavailable(part.id, part.title, SOURCE_ABSENT, absent, wide))
+            continue
         missing = mart.missing(part.tables)
         if missing:
             tables = ", ".join(missing)
@@ -513,6 +545,9 @@ def _tile(
     label = spec.label or kpi.get("name") or spec.kpi_id
     current = periods.get((spec.kpi_id, "current"))
     previous = periods.get((spec.kpi_id, "previous"))
+    absent = _absent_sources_of([kpi] if kpi else [])
+    if absent:
+        return Tile(spec.kpi_id, label, unit, None, NO_VALUE, "", available=False, reason=absent)
     if current is None:
         return Tile(
             spec.kpi_id, label, unit, None, NO_VALUE, "", available=False, reason=NOT_AVAILABLE

@@ -16,8 +16,10 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from dagster_project.console import CONSOLE_TAG, QUIET
+from dagster_project.ingest.loader import absent_sources
 from dagster_project.partitions import run_window
 from dagster_project.resources import WarehouseResource
+from dagster_project.settings import Settings
 from dagster_project.transform.project import dbt_project, ensure_manifest
 
 
@@ -29,6 +31,19 @@ class KpiTranslator(DagsterDbtTranslator):
         if resource_type == "model":
             return dbt_resource_props["fqn"][1]
         return f"{resource_type}s"
+
+
+def shop_vars(settings: Settings, warehouse: WarehouseResource) -> dict[str, Any]:
+    """dbt vars describing the shop: its name, currency and time zone as resolved by the
+    settings, and the contract tables that never delivered (their KPIs are left out)."""
+    with warehouse.connect(read_only=True) as con:
+        absent = absent_sources(con)
+    return {
+        "shop_name": settings.shop_name,
+        "shop_currency": settings.currency,
+        "shop_timezone": settings.timezone,
+        "absent_sources": absent,
+    }
 
 
 project = dbt_project()
@@ -43,7 +58,8 @@ def dbt_models(
 
     In a run over some days, the incremental facts rebuild the rows delivered on those days
     (dbt vars ``window_start`` / ``window_end``) besides everything loaded since their last
-    build; the other models are rebuilt whole.
+    build; the other models are rebuilt whole. The shop's settings and its absent sources
+    reach dbt as vars too.
     """
     # dbt-duckdb does not create the warehouse's folder; artefacts and logs go under the data
     # directory, replaced by each build
@@ -51,11 +67,11 @@ def dbt_models(
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     # dbt's unit tests check the models' logic on fixtures: `make test` runs them, not the
     # nightly build (tests/dbt/test_unit_tests.py)
-    args = ["build", "--exclude-resource-type", "unit_test"]
+    dbt_vars = shop_vars(settings, warehouse)
     days = run_window(context.run.tags)
     if days:
-        window = {"window_start": days[0].isoformat(), "window_end": days[1].isoformat()}
-        args += ["--vars", json.dumps(window)]
+        dbt_vars |= {"window_start": days[0].isoformat(), "window_end": days[1].isoformat()}
+    args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)]
     events = dbt.cli(args, context=context, target_path=settings.dbt_build_target_dir).stream()
     if context.run.tags.get(CONSOLE_TAG) != QUIET:
         yield from events

@@ -14,8 +14,11 @@ create table if not exists audit.publication_log (
     absent_sources varchar[] not null,
     outcome varchar not null check (outcome in ('published', 'blocked', 'failed')),
     message varchar,
-    warnings varchar[]  -- checks that failed at WARN severity, each with what it found
+    warnings varchar[],  -- checks that failed at WARN severity, each with what it found
+    absent_kpis varchar[]  -- KPIs left out because a source they need is absent
 );
 
--- Logs written before warnings were recorded lack the column.
+-- Logs written before warnings (or absent KPIs) were recorded lack the column.
 alter table audit.publication_log add column if not exists warnings varchar[];
+
+alter table audit.publication_log add column if not exists absent_kpis varchar[];

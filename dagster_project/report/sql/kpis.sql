@@ -1,7 +1,4 @@
--- The KPI registry: name, unit and direction of every KPI id.
-select
-    kpi_id,
-    kpi_name,
-    unit,
-    higher_is_better,
+-- The KPI registry: name, unit, direction, mart and (in publications that have them) the
+-- sources and availability of every KPI id.
+select *
 from dim_kpis

@@ -1,7 +1,11 @@
 -- The KPI catalogue as a table: one row per KPI id with its formula, unit, direction and
 -- grain. The registry is this model's YAML `meta.kpis` (the one place KPIs are defined);
--- BI tools, kpi_daily and the scorecard read it from here.
+-- BI tools, kpi_daily and the scorecard read it from here. `sources` are the contract tables a
+-- KPI cannot be computed without; a KPI is available unless one of them is absent (never
+-- delivered: var `absent_sources`, set by the pipeline), and only available KPIs are published
+-- in kpi_daily and the scorecard.
 {%- set kpis = config.get('meta')['kpis'] %}
+{%- set absent = var('absent_sources', []) %}
 {%- for kpi in kpis %}
 select
     '{{ kpi.id }}' as kpi_id,
@@ -11,6 +15,8 @@ select
     '{{ kpi.unit }}' as unit,
     {{ kpi.higher_is_better }} as higher_is_better,
     '{{ kpi.grain }}' as grain,
-    '{{ kpi.mart }}' as mart
+    '{{ kpi.mart }}' as mart,
+    '{{ kpi.sources | join(', ') }}' as sources,
+    {{ 'false' if kpi.sources | select('in', absent) | list else 'true' }} as is_available
 {{ 'union all' if not loop.last }}
 {%- endfor %}

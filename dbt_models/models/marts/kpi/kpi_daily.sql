@@ -1,6 +1,8 @@
 -- Every daily KPI in one long table (catalogue §10): a whole-shop row (dimension 'all') per KPI
 -- and day of data, and rows per channel, platform, device, funnel step and campaign. Values
 -- come from the same macros as the domain marts; nothing is recomputed differently here.
+-- The days of data run from the first to the last day any of those marts has (a shop without
+-- web analytics still has its order days); a KPI whose source is absent (dim_kpis) is left out.
 {%- set traffic = ['new_visitor_share', 'session_conversion_rate', 'user_conversion_rate'] %}
 {%- set traffic_measures = ['sessions', 'visitors'] %}
 {%- set orders = ['aov', 'units_per_order', 'member_revenue_share'] %}
@@ -17,9 +19,29 @@
                             'resolution_hours', 'resolution_hours_p90'] %}
 with
 
+orders_by_day as (
+    {{ order_kpis('movement_date', []) }}
+),
+
+campaigns_by_day as (
+    {{ campaign_kpis(['kpi_date']) }}
+),
+
+data_days as (
+    select kpi_date from {{ ref('kpi_traffic_totals_daily') }}
+    union all
+    select kpi_date from orders_by_day
+    union all
+    select kpi_date from campaigns_by_day
+    union all
+    select kpi_date from {{ ref('kpi_service_daily') }}
+    union all
+    select kpi_date from {{ ref('kpi_delivery_daily') }}
+),
+
 data_range as (
-    select min(session_date) as first_day, max(session_date) as last_day,
-    from {{ ref('fct_sessions') }}
+    select min(kpi_date) as first_day, max(kpi_date) as last_day,
+    from data_days
 ),
 
 days as (
@@ -95,10 +117,6 @@ funnel_all as (
     group by days.kpi_date
 ),
 
-orders_by_day as (
-    {{ order_kpis('movement_date', []) }}
-),
-
 orders_all as (
     select
         days.kpi_date,
@@ -120,10 +138,6 @@ orders_by_{{ dim }} as (
     {{ order_kpis('movement_date', [dim]) }}
 ),
 {%- endfor %}
-
-campaigns_by_day as (
-    {{ campaign_kpis(['kpi_date']) }}
-),
 
 campaigns_all as (
     select
@@ -230,3 +244,4 @@ select
     kpis.unit,
 from unioned
 inner join {{ ref('dim_kpis') }} as kpis on unioned.kpi_id = kpis.kpi_id
+where kpis.is_available

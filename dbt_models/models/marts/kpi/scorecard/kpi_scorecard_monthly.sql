@@ -7,7 +7,9 @@
 -- (e.g. 'channel:paid_search') or of the monthly marts (e.g. 'category:home').
 -- Daily KPIs come from kpi_daily's rows; non-additive ones (distinct visitors, medians and
 -- p90s, stock counts such as overdue open shipments) have no monthly value there and must not
--- be targeted (tests/assert_kpi_targets_have_actuals.sql fails if one is).
+-- be targeted (tests/assert_kpi_targets_have_actuals.sql fails if one is). Scored are the
+-- targets of available KPIs (dim_kpis: no absent source) in the months the data covers: a
+-- target for a month without data, or for a KPI the shop cannot compute, is not scored.
 {%- set inventory = ['inventory_turnover', 'inventory_turnover_days', 'sell_through_rate'] %}
 {%- set cap = var('scorecard_attainment_cap', 1.2) %}
 with
@@ -78,6 +80,13 @@ monthly_parts as (
     {%- endfor %}
 ),
 
+data_months as (
+    select
+        cast({{ dbt.date_trunc('month', 'min(kpi_date)') }} as date) as first_month,
+        cast({{ dbt.date_trunc('month', 'max(kpi_date)') }} as date) as last_month,
+    from kpi_daily
+),
+
 parts as (
     select * from daily_parts
     union all
@@ -117,7 +126,9 @@ attained as (
             else {{ safe_divide('targets.target_value', 'actuals.actual') }}
         end as attainment,
     from targets
-    inner join kpis on targets.kpi_id = kpis.kpi_id
+    inner join kpis on targets.kpi_id = kpis.kpi_id and kpis.is_available
+    inner join data_months
+        on targets.month between data_months.first_month and data_months.last_month
     left join actuals
         on targets.month = actuals.month
         and targets.kpi_id = actuals.kpi_id

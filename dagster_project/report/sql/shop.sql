@@ -1,0 +1,5 @@
+-- The shop the mart describes: its name and currency.
+select
+    shop_name,
+    currency,
+from dim_shop
