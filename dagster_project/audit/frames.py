@@ -2,12 +2,15 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import dagster as dg
 import duckdb
 import pandas as pd
 
 from dagster_project.ingest import contract
+from dagster_project.ingest.landing_days import marked_days
+from dagster_project.settings import Settings
 from dagster_project.sql_templates import SqlTemplates
 
 TEMPLATES = SqlTemplates(__package__)
@@ -44,9 +47,20 @@ class AuditTarget:
         return f"gx_{self.suite}"
 
 
-def _query(template: str, params: dict | None = None, **context: object) -> Frame:
+def _query(
+    template: str, params: dict | Callable[[], dict] | None = None, **context: object
+) -> Frame:
+    """The frame of a query; ``params`` may be a function, evaluated when the frame is read."""
     sql = TEMPLATES.statement(template, **context)
-    return lambda con: con.execute(sql, params or {}).df()
+
+    def frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+        return con.execute(sql, (params() if callable(params) else params) or {}).df()
+
+    return frame
+
+
+def _marked_days() -> list[date]:
+    return sorted(marked_days(Settings.from_env().landing_dir))
 
 
 def targets(published_tables: list[str]) -> list[AuditTarget]:
@@ -66,13 +80,14 @@ def targets(published_tables: list[str]) -> list[AuditTarget]:
             f"volume_raw_{table.name}",
             _query(
                 "volume_raw.sql",
-                {
+                lambda table=table: {
                     "table_name": table.name,
                     "daily_tables": daily,
                     "is_daily": table.is_daily,
                     "window_days": WINDOW_DAYS,
                     "min_rows": MIN_ROWS_FOR_RATIO,
                     "min_days": MIN_DAYS_FOR_NORM,
+                    "marked_days": _marked_days(),
                 },
             ),
         )

@@ -1,7 +1,8 @@
 -- Rows loaded per business day of one raw table, against its trailing 28-day norm, for the
 -- latest `window_days` days (the ratio only where the norm is at least `min_rows` rows).
 -- `days_behind`, for sources that deliver daily, is how many days the table's last delivery
--- lags the newest delivery of any daily source.
+-- lags the newest delivery of any daily source; a day the producer declared complete
+-- (`marked_days`: landing/_SUCCESS/dt=<day>) counts as delivered, with nothing in it.
 -- The window ends on the table's own last delivery for a daily source (so that one that
 -- stopped is still judged, by days_behind), and no earlier than the newest daily delivery for
 -- any other: a source that pauses (an experiment's assignments after its end date) has nothing
@@ -20,6 +21,16 @@ newest_daily_delivery as (
     select max(business_date) as business_date,
     from raw._load_manifest
     where table_name in (select unnest($daily_tables))
+),
+
+covered_until as (
+    select max(covered.business_date) as business_date,
+    from (
+        select business_date from daily
+        union all
+        select unnest(cast($marked_days as date[])) as business_date
+    ) as covered
+    where covered.business_date <= (select business_date from newest_daily_delivery)
 ),
 
 window_end as (
@@ -46,7 +57,9 @@ select
     (normed.row_count - normed.trailing_mean) / nullif(normed.trailing_stddev, 0) as z_score,
     case
         when $is_daily
-            then date_diff('day', (select max(business_date) from daily), newest.business_date)
+            then date_diff(
+                'day', (select business_date from covered_until), newest.business_date
+            )
     end as days_behind,
 from normed
 cross join newest_daily_delivery as newest

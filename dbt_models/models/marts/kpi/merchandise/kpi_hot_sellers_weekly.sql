@@ -44,7 +44,8 @@ product_weeks as (
         products.category,
     from weeks
     inner join products
-        on products.launched_date <= weeks.week_end
+        -- an unknown launch date: on sale since before the data
+        on (products.launched_date is null or products.launched_date <= weeks.week_end)
         and (
             products.discontinued_date is null
             or products.discontinued_date > {{ dbt.dateadd('day', -27, 'weeks.week_end') }}

@@ -59,12 +59,14 @@ product_months as (
             as days_since_launch,
         cast({{ dbt.dateadd('month', -2, 'months.kpi_month') }} as date) as trailing_window_start,
         cast({{ dbt.dateadd('month', -5, 'months.kpi_month') }} as date) as prior_window_start,
-        products.launched_date >= data_range.first_day
+        coalesce(products.launched_date >= data_range.first_day, false)
         or {{ dbt.dateadd('month', -5, 'months.kpi_month') }} >= data_range.first_day
             as has_full_history,
     from months
     cross join data_range
-    inner join products on months.month_end_date >= products.launched_date
+    -- an unknown launch date: on sale since before the data (never in introduction)
+    inner join products
+        on products.launched_date is null or months.month_end_date >= products.launched_date
 ),
 
 windows as (
