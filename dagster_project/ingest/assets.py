@@ -218,9 +218,7 @@ def evaluate_contract(
     }
     # a reference into a source that never delivered cannot be checked: no orphan warning
     absent = set(absent_sources(con))
-    foreign_keys = [
-        fk for fk in _foreign_keys(table) if fk[1] in existing and fk[1] not in absent
-    ]
+    foreign_keys = [fk for fk in _foreign_keys(table) if fk[1] in existing and fk[1] not in absent]
     orphans = []
     if foreign_keys:
         sql = statement("orphans.sql", table=table, foreign_keys=foreign_keys)

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from dagster_project.ingest import contract
 from dagster_project.ingest.loader import TableLoad, TableLoader
 
@@ -32,3 +34,20 @@ def raw_row_counts(con, table: contract.Table) -> tuple[int, int, int]:
         {"t": table.name},
     ).fetchall()
     return rows, distinct, loaded
+
+
+# The public Olist 2017 subset, beside the repository (never copied into it).
+OLIST = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "olist"
+
+
+def export_dir() -> Path:
+    """The Olist export, which the tests need: missing, they fail (they never skip)."""
+    from dagster_project.ingest.adapters.olist import EXPORT
+
+    missing = [name for name, _ in EXPORT.values() if not (OLIST / name).is_file()]
+    if missing:
+        pytest.fail(
+            f"the Olist export is missing from {OLIST.resolve()} ({', '.join(missing)}): "
+            "these tests read the public dataset there (see its SOURCE.md)"
+        )
+    return OLIST

@@ -16,22 +16,10 @@ from click.testing import CliRunner
 from dagster_project.cli import main
 from dagster_project.ingest import contract, landing_days
 from dagster_project.ingest.adapters.olist import EXPORT, TABLES
-from tests.ingest.helpers import load, raw_row_counts
+from tests.ingest.helpers import OLIST, export_dir, load, raw_row_counts
 
-OLIST = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "olist"
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 NOT_CANCELLED = "order_status not in ('canceled', 'unavailable')"
-
-
-def export_dir() -> Path:
-    """The export, which the tests need: missing, they fail (they never skip)."""
-    missing = [name for name, _ in EXPORT.values() if not (OLIST / name).is_file()]
-    if missing:
-        pytest.fail(
-            f"the Olist export is missing from {OLIST.resolve()} ({', '.join(missing)}): "
-            "these tests read the public dataset there (see its SOURCE.md)"
-        )
-    return OLIST
 
 
 def run_import(src: Path, landing: Path):
