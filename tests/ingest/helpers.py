@@ -1,5 +1,6 @@
 """Hand-made deliveries for the ingestion tests."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -36,8 +37,12 @@ def raw_row_counts(con, table: contract.Table) -> tuple[int, int, int]:
     return rows, distinct, loaded
 
 
-# The public Olist 2017 subset, beside the repository (never copied into it).
-OLIST = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "olist"
+# The public Olist 2017 subset, beside the repository (never copied into it): ../shared/data/olist
+# from the repository's root, or where KPI_TEST_OLIST_DIR says (a clone elsewhere).
+OLIST = Path(
+    os.environ.get("KPI_TEST_OLIST_DIR")
+    or Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "olist"
+)
 
 
 def export_dir() -> Path:
@@ -48,6 +53,7 @@ def export_dir() -> Path:
     if missing:
         pytest.fail(
             f"the Olist export is missing from {OLIST.resolve()} ({', '.join(missing)}): "
-            "these tests read the public dataset there (see its SOURCE.md)"
+            "these tests read the public dataset there (see its SOURCE.md; KPI_TEST_OLIST_DIR "
+            "points elsewhere)"
         )
     return OLIST
