@@ -194,7 +194,10 @@ def _read_shop_file(path: Path) -> dict[str, str]:
     try:
         values = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:
-        raise ValueError(f"{path} is not valid YAML: {error}") from error
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or "cannot be parsed"
+        raise ValueError(f"{path} is not valid YAML{where}: {problem}") from error
     if not isinstance(values, dict):
         raise ValueError(f"{path} must hold a mapping of {', '.join(SHOP_KEYS)}")
     unknown = sorted(set(values) - set(SHOP_KEYS))
