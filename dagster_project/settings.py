@@ -189,7 +189,7 @@ def _read_shop_file(path: Path) -> dict[str, str]:
     """The shop settings file's values (missing file: none), checked for unknown keys."""
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # the data directory says what is wrong
         return {}
     try:
         values = yaml.safe_load(text) or {}

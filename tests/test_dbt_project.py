@@ -25,11 +25,14 @@ def test_every_kpi_in_the_registry_has_exactly_the_fields_dim_kpis_reads():
     registry = yaml.safe_load((DBT_PROJECT_DIR / "models/marts/kpi/_kpi__registry.yml").read_text())
     (dim_kpis,) = [m for m in registry["models"] if m["name"] == "dim_kpis"]
     fields = {"id", "section", "name", "formula", "unit", "higher_is_better", "grain", "mart"}
+    sources = set(contract.tables())
     kpis = dim_kpis["config"]["meta"]["kpis"]
     assert len(kpis) > 50
     for kpi in kpis:
-        assert set(kpi) == fields, kpi["id"]
+        assert set(kpi) == fields | {"sources"}, kpi["id"]
         assert all(value not in (None, "") for value in kpi.values()), kpi["id"]
+        # the contract tables the KPI cannot be computed without (none: the scorecard)
+        assert set(kpi["sources"]) <= sources, kpi["id"]
 
 
 def dbt(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:

@@ -148,6 +148,9 @@ def _tiny_build(settings, day: str) -> None:
             "create table marts.kpi_daily as"
             f" select date '{day}' as kpi_date, 'all' as dimension, 1 as value"
         )
+        con.execute(
+            "create table marts.dim_kpis as select 'orders' as kpi_id, true as is_available"
+        )
 
 
 def test_a_full_rebuild_keeps_the_publication_history(isolated_data_dir):
