@@ -2,16 +2,16 @@
 
 import dagster as dg
 
-from dagster_project import run_history
-from dagster_project.audit.checks import audit_checks
-from dagster_project.automation import schedules, sensors
-from dagster_project.console import LOGGER, kpi_console
-from dagster_project.freshness import freshness_checks
+from dagster_project.cli.console import LOGGER, kpi_console
+from dagster_project.core.resources import WarehouseResource
 from dagster_project.ingest.assets import raw_assets, raw_checks
-from dagster_project.jobs import freshness_job, refresh_job
+from dagster_project.orchestration import run_history
+from dagster_project.orchestration.automation import schedules, sensors
+from dagster_project.orchestration.jobs import freshness_job, refresh_job
 from dagster_project.publish.assets import kpi_report, publication_asset
 from dagster_project.publish.publication import is_published
-from dagster_project.resources import WarehouseResource
+from dagster_project.quality.checks import audit_checks
+from dagster_project.quality.freshness import freshness_checks
 from dagster_project.transform.assets import dbt_models, project
 from dagster_project.transform.project import dbt_resource
 

@@ -61,9 +61,9 @@ def demo_pipeline(tmp_path_factory):
 
     import dagster as dg
 
-    from dagster_project.generator import generate
-    from dagster_project.generator.truths import DEMO
-    from dagster_project.settings import Settings
+    from dagster_project.core.settings import Settings
+    from demo_shop import generate
+    from demo_shop.truths import DEMO
 
     data_dir = tmp_path_factory.mktemp("demo") / "data"
     with pytest.MonkeyPatch.context() as env:
@@ -71,9 +71,9 @@ def demo_pipeline(tmp_path_factory):
         env.delenv("DAGSTER_HOME", raising=False)
         settings = Settings.from_env()
         generate(settings.landing_dir, **asdict(DEMO))
+        from dagster_project.core.partitions import range_tags
         from dagster_project.definitions import defs
         from dagster_project.ingest.landing_days import delivered_days
-        from dagster_project.partitions import range_tags
 
         days = delivered_days(settings.landing_dir)
         result = defs.resolve_job_def("refresh").execute_in_process(
@@ -88,7 +88,7 @@ def demo_pipeline(tmp_path_factory):
 @pytest.fixture
 def demo_copy(demo_pipeline, tmp_path, monkeypatch):
     """A private copy of the demo's data directory, safe to refresh and publish again."""
-    from dagster_project.settings import Settings
+    from dagster_project.core.settings import Settings
 
     data_dir = tmp_path / "data"
     shutil.copytree(demo_pipeline.data_dir, data_dir, symlinks=True)

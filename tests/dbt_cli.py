@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dagster_project.settings import DBT_PROJECT_DIR
+from dagster_project.core.settings import DBT_PROJECT_DIR
 
 DBT = Path(sys.executable).with_name("dbt")
 

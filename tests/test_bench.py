@@ -19,10 +19,10 @@ import dagster as dg
 import pytest
 from click.testing import CliRunner
 
-from dagster_project.bench import SIZES, BenchPaths, Size, cli
-from dagster_project.bench.cli import bench
-from dagster_project.bench.landing import ensure_cache, landing_days, link_days
-from dagster_project.bench.measure import (
+from bench import SIZES, BenchPaths, Size, cli
+from bench.cli import bench
+from bench.landing import ensure_cache, landing_days, link_days
+from bench.measure import (
     STAGES,
     classify_step,
     dbt_node_seconds,
@@ -31,10 +31,10 @@ from dagster_project.bench.measure import (
     run_times,
     stage_seconds,
 )
-from dagster_project.bench.results import goals as goals_of
-from dagster_project.bench.results import readme_section, render_markdown, write_results
-from dagster_project.bench.runner import aggregate, compare_rows, count_rows, describe_mismatches
-from dagster_project.settings import Settings
+from bench.results import goals as goals_of
+from bench.results import readme_section, render_markdown, write_results
+from bench.runner import aggregate, compare_rows, count_rows, describe_mismatches
+from dagster_project.core.settings import Settings
 
 MIB = 1024**2
 
@@ -194,7 +194,7 @@ def test_the_floor_computes_the_same_marts_as_the_pipeline(demo_pipeline, tmp_pa
     gives every mart table the row count the pipeline built."""
     from dataclasses import replace
 
-    from dagster_project.bench.floor import compile_models, plan, run_floor
+    from bench.floor import compile_models, plan, run_floor
 
     manifest = compile_models(tmp_path / "compile", os.environ)
     nodes = plan(json.loads(manifest.read_text()))

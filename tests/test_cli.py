@@ -3,11 +3,11 @@
 import pytest
 from click.testing import CliRunner
 
-from dagster_project import warehouse
 from dagster_project.cli import main
+from dagster_project.core import warehouse
+from dagster_project.core.settings import Settings
 from dagster_project.ingest import contract
 from dagster_project.ingest.loader import TableLoader
-from dagster_project.settings import Settings
 from tests.ingest.helpers import ITEMS_HEADER, deliver
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from dagster_project.core.settings import DBT_PROJECT_DIR, Settings
 from dagster_project.ingest import contract
-from dagster_project.settings import DBT_PROJECT_DIR, Settings
 from tests.dbt_cli import run_dbt
 
 

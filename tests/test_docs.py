@@ -1,11 +1,11 @@
 """The README's published-table list is generated from the dbt contracts and up to date."""
 
-from dagster_project.docs import README, published_tables_markdown, readme_with_tables
+from dagster_project.cli.docs import README, published_tables_markdown, readme_with_tables
 
 
 def test_readme_lists_the_published_tables_as_the_contracts_declare_them():
     text = README.read_text(encoding="utf-8")
-    assert text == readme_with_tables(text), "run: .venv/bin/python -m dagster_project.docs"
+    assert text == readme_with_tables(text), "run: .venv/bin/python -m dagster_project.cli.docs"
 
 
 def test_every_published_kpi_mart_is_listed():

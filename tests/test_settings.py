@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from dagster_project.settings import Settings
+from dagster_project.core.settings import Settings
 
 
 def shop_file(data_dir, text: str) -> None:

@@ -8,13 +8,13 @@ from datetime import date
 import dagster as dg
 import duckdb
 
+from dagster_project.core.partitions import DAILY, SINGLE_RUN, run_window, window
+from dagster_project.core.resources import WarehouseResource
 from dagster_project.ingest import contract
 from dagster_project.ingest.contract import Table
 from dagster_project.ingest.landing_days import MARKER_DIR, missing_days
 from dagster_project.ingest.loader import FileOutcome, TableLoader, absent_sources
 from dagster_project.ingest.sql_templates import statement
-from dagster_project.partitions import DAILY, SINGLE_RUN, run_window, window
-from dagster_project.resources import WarehouseResource
 
 PROGRESS_EVERY_S = 5.0
 

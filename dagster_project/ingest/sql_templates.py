@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from dagster_project.core.sql import SqlTemplates
 from dagster_project.ingest.contract import Column
-from dagster_project.sql_templates import SqlTemplates
 
 _NUMERIC_PATTERNS = {
     "INTEGER": r"[+-]?[0-9]+",

@@ -2,9 +2,9 @@
 
 import dagster as dg
 
-from dagster_project.publish.gate import gate_for_run
+from dagster_project.core.resources import WarehouseResource
 from dagster_project.publish.publication import publish, published_path
-from dagster_project.resources import WarehouseResource
+from dagster_project.quality.gate import gate_for_run
 
 
 def publication_asset(marts: list[dg.AssetKey]) -> dg.AssetsDefinition:

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project import warehouse
+from dagster_project.core import warehouse
+from dagster_project.core.settings import Settings
 from dagster_project.ingest.loader import absent_sources
 from dagster_project.publish.sql_files import TEMPLATES, statement
-from dagster_project.settings import Settings
 
 # Files of this storage version open in DuckDB 1.0 and later, which is what BI drivers bundle
 # (the JDBC/ODBC drivers, DBeaver, Metabase and Superset connectors), not only DuckDB 2.0.

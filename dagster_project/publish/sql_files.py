@@ -1,6 +1,6 @@
 """The publication SQL (``sql/*.sql``)."""
 
-from dagster_project.sql_templates import SqlTemplates
+from dagster_project.core.sql import SqlTemplates
 
 TEMPLATES = SqlTemplates(__package__)
 statement = TEMPLATES.statement

@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 import jinja2
 
+from dagster_project.core.settings import Settings
 from dagster_project.report import sections
 from dagster_project.report.formatting import (
     DASH,
@@ -45,7 +46,6 @@ from dagster_project.report.model import (
 )
 from dagster_project.report.sections import ChartSpec, SectionSpec, TableSpec, TileSpec
 from dagster_project.report.svg import draw
-from dagster_project.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from dagster_project.console import CONSOLE_TAG, QUIET
+from dagster_project.cli.console import CONSOLE_TAG, QUIET
+from dagster_project.core.partitions import run_window
+from dagster_project.core.resources import WarehouseResource
+from dagster_project.core.settings import Settings
 from dagster_project.ingest.loader import absent_sources
-from dagster_project.partitions import run_window
-from dagster_project.resources import WarehouseResource
-from dagster_project.settings import Settings
 from dagster_project.transform.project import dbt_project, ensure_manifest
 
 

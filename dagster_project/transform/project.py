@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-from dagster_project.settings import DBT_PROJECT_DIR, Settings
+from dagster_project.core.settings import DBT_PROJECT_DIR, Settings
 
 # What dbt reads when it parses: a change to any of these makes the manifest stale.
 _PARSED_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dagster_project.settings import DBT_PROJECT_DIR
+from dagster_project.core.settings import DBT_PROJECT_DIR
 
 REPO_DIR = DBT_PROJECT_DIR.parent
 PROJECT = "ecommerce_kpi"

@@ -16,7 +16,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from dagster_project.settings import Settings
+from dagster_project.core.settings import Settings
 
 LANDING = Path(__file__).parent / "fixtures" / "hand_computed" / "landing"
 
@@ -37,9 +37,9 @@ def marts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyC
         settings = Settings.from_env()
         shutil.copytree(LANDING, settings.landing_dir)
 
+        from dagster_project.core.partitions import range_tags
         from dagster_project.definitions import defs
         from dagster_project.ingest.landing_days import delivered_days
-        from dagster_project.partitions import range_tags
 
         days = delivered_days(Settings.from_env().landing_dir)
 

@@ -19,11 +19,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project import warehouse
-from dagster_project.generator import generate
+from dagster_project.core import warehouse
+from dagster_project.core.settings import Settings
 from dagster_project.ingest import contract
 from dagster_project.ingest.loader import TableLoader
-from dagster_project.settings import Settings
+from demo_shop import generate
 from tests.dbt_cli import run_dbt
 
 INCREMENTAL_FACTS = [

@@ -2,7 +2,7 @@
 
 import pytest
 
-from dagster_project.generator.truths import CAMPAIGN_RETURN, CHANNEL_CONVERSION, TIER_REPURCHASE
+from demo_shop.truths import CAMPAIGN_RETURN, CHANNEL_CONVERSION, TIER_REPURCHASE
 
 
 def test_session_conversion_per_channel(mart):

@@ -1,9 +1,9 @@
 """The A/B-test and customer-service marts recover the generator's planted truths
-(definitions and tolerances: dagster_project/generator/truths.py)."""
+(definitions and tolerances: demo_shop/truths.py)."""
 
 import pytest
 
-from dagster_project.generator.truths import (
+from demo_shop.truths import (
     CSAT_BY_DELIVERY,
     EXPERIMENT_WITH_LIFT,
     EXPERIMENT_WITHOUT_LIFT,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from dagster_project.generator.truths import CARRIER_ON_TIME
+from demo_shop.truths import CARRIER_ON_TIME
 
 
 def test_on_time_delivery_rate_per_carrier(mart):

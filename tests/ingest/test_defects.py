@@ -5,11 +5,11 @@ from datetime import date
 import duckdb
 import pytest
 
-from dagster_project.generator import generate
-from dagster_project.generator.defects import DEFECTS
 from dagster_project.ingest import contract
 from dagster_project.ingest.assets import evaluate_contract
 from dagster_project.ingest.loader import TableLoader
+from demo_shop import generate
+from demo_shop.defects import DEFECTS
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ from datetime import date
 
 import dagster as dg
 
+from dagster_project.core.partitions import range_tags
 from dagster_project.definitions import defs
-from dagster_project.partitions import range_tags
 
 raw = {key for key in defs.resolve_asset_graph().get_all_asset_keys() if key.path[0] == "raw"}
 job = defs.resolve_job_def("refresh").get_subset(asset_selection=raw)

@@ -12,16 +12,10 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
-from dagster_project import warehouse
-from dagster_project.automation import (
-    already_loaded,
-    landing_run_request,
-    landing_sensor,
-    nightly_refresh,
-)
+from dagster_project.core import warehouse
+from dagster_project.core.partitions import DAILY, range_tags, run_window
+from dagster_project.core.settings import Settings
 from dagster_project.definitions import defs
-from dagster_project.freshness import _verdict
-from dagster_project.generator import generate
 from dagster_project.ingest import contract
 from dagster_project.ingest.landing_days import (
     MARKER_DIR,
@@ -29,8 +23,14 @@ from dagster_project.ingest.landing_days import (
     complete_days,
     delivered_days,
 )
-from dagster_project.partitions import DAILY, range_tags, run_window
-from dagster_project.settings import Settings
+from dagster_project.orchestration.automation import (
+    already_loaded,
+    landing_run_request,
+    landing_sensor,
+    nightly_refresh,
+)
+from dagster_project.quality.freshness import _verdict
+from demo_shop import generate
 
 DAILY_TABLES = [t.name for t in contract.tables().values() if t.is_daily]
 

@@ -9,14 +9,14 @@ import dagster as dg
 import duckdb
 import pytest
 
-from dagster_project.automation import landing_sensor
-from dagster_project.freshness import _verdict, newest_publication
-from dagster_project.generator import generate
+from dagster_project.core.partitions import range_tags
+from dagster_project.core.settings import Settings
 from dagster_project.ingest.landing_days import complete_days
-from dagster_project.partitions import range_tags
+from dagster_project.orchestration.automation import landing_sensor
+from dagster_project.orchestration.run_history import write_instance_config
 from dagster_project.publish.publication import published_path
-from dagster_project.run_history import write_instance_config
-from dagster_project.settings import Settings
+from dagster_project.quality.freshness import _verdict, newest_publication
+from demo_shop import generate
 
 START = date(2025, 6, 1)
 HISTORY_DAYS = 7  # loaded by a first run over the range

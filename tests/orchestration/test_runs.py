@@ -12,14 +12,14 @@ import dagster as dg
 import duckdb
 import pytest
 
-from dagster_project import warehouse
-from dagster_project.automation import alert_on_run_failure
-from dagster_project.generator import generate
+from dagster_project.core import warehouse
+from dagster_project.core.partitions import range_tags
+from dagster_project.core.settings import Settings
 from dagster_project.ingest import contract
-from dagster_project.jobs import LAUNCHED_BY
-from dagster_project.partitions import range_tags
-from dagster_project.run_history import write_instance_config
-from dagster_project.settings import Settings
+from dagster_project.orchestration.automation import alert_on_run_failure
+from dagster_project.orchestration.jobs import LAUNCHED_BY
+from dagster_project.orchestration.run_history import write_instance_config
+from demo_shop import generate
 from tests.ingest.helpers import raw_row_counts
 
 START = date(2025, 6, 1)

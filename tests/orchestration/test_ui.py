@@ -181,7 +181,7 @@ time.sleep(300)
 """
 SUPERVISE = """
 import sys
-from dagster_project.ui import supervise
+from dagster_project.orchestration.ui import supervise
 supervise([sys.executable, "-c", sys.argv[1]], grace=1)
 """
 

@@ -19,9 +19,9 @@ import duckdb
 import pytest
 import yaml
 
-from dagster_project.generator import generate
+from dagster_project.core.settings import DBT_PROJECT_DIR, Settings
 from dagster_project.ingest import contract
-from dagster_project.settings import DBT_PROJECT_DIR, Settings
+from demo_shop import generate
 
 KEPT = ("customers", "products", "orders", "order_items")
 FIRST_DAY = "1997-03-03"

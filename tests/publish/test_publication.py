@@ -14,9 +14,9 @@ from typing import ClassVar
 
 import duckdb
 
-from dagster_project.generator import generate
-from dagster_project.generator.truths import DEMO
 from dagster_project.publish.publication import GateResult, publish, published_path
+from demo_shop import generate
+from demo_shop.truths import DEMO
 from tests.conftest import sha256
 
 READER = Path(__file__).with_name("reader.py")
@@ -136,7 +136,7 @@ def test_a_defect_blocks_the_refresh_and_leaves_the_publication_untouched(demo_c
 
 def _tiny_build(settings, day: str) -> None:
     """A build warehouse holding just what publish() copies: one KPI mart and bookkeeping."""
-    from dagster_project import warehouse
+    from dagster_project.core import warehouse
     from dagster_project.ingest import contract
     from dagster_project.ingest.loader import ensure_tables
 
@@ -154,8 +154,8 @@ def _tiny_build(settings, day: str) -> None:
 
 
 def test_a_full_rebuild_keeps_the_publication_history(isolated_data_dir):
+    from dagster_project.core.settings import Settings
     from dagster_project.publish.publication import record_blocked
-    from dagster_project.settings import Settings
 
     settings = Settings.from_env()
     _tiny_build(settings, "2025-06-01")

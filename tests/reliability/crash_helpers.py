@@ -483,9 +483,9 @@ def _publish_child(command: dict) -> int:
     offset) the process SIGKILLs itself before the offset-th line of ``publication.py`` it
     executes after the first execution of line ``anchor`` (offset 0: before the anchor), and
     first writes where that was to ``<log>.where``. Prints every line it executed."""
-    from dagster_project import warehouse
+    from dagster_project.core import warehouse
+    from dagster_project.core.settings import Settings
     from dagster_project.publish import publication
-    from dagster_project.settings import Settings
 
     settings = Settings.from_env()
     anchor, offset = command.get("kill_at") or (None, None)
@@ -555,11 +555,6 @@ def _zygote() -> None:
     import warnings
 
     warnings.simplefilter("ignore")
-    import dagster_project.cli
-    import dagster_project.definitions
-    import dagster_project.publish.gate
-    import dagster_project.report
-    import dagster_project.run_history  # noqa: F401
 
     answers = sys.stdout
     print(json.dumps({"ready": os.getpid()}), file=answers, flush=True)
@@ -825,7 +820,7 @@ def shared_history(tmp_path_factory) -> History:
     """Build the history once per session (both modules use it)."""
     global _HISTORY
     if _HISTORY is None:
-        from dagster_project.generator import generate
+        from demo_shop import generate
 
         root = tmp_path_factory.mktemp("crash-history")
         history = History(root, root / "trial" / "data", root / "chain" / "data", root / "s6")

@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 from dagster_project.cli import main
-from dagster_project.generator import generate
+from dagster_project.core.settings import Settings
 from dagster_project.ingest import contract
-from dagster_project.settings import Settings
+from demo_shop import generate
 from tests.conftest import sha256
 
 START, DAYS = date(2025, 6, 1), 7

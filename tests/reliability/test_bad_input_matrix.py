@@ -44,14 +44,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from dagster_project.generator import generate
-from dagster_project.generator.defects import DEFECTS, folder_day
-from dagster_project.generator.timeline import Timeline
 from dagster_project.ingest import contract
 from dagster_project.ingest.assets import evaluate_contract
 from dagster_project.ingest.contract import Column, Table
 from dagster_project.ingest.loader import TableLoader
 from dagster_project.ingest.reasons import FileProblem, Flag, RowReason
+from demo_shop import generate
+from demo_shop.defects import DEFECTS, folder_day
+from demo_shop.timeline import Timeline
 
 START, DAYS, SESSIONS_PER_DAY, SEED, TIMEZONE = date(2025, 6, 1), 7, 100, 5, "Asia/Shanghai"
 DAY = START + timedelta(days=3)  # the business day whose folder receives the case files

@@ -31,9 +31,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.generator.truths import DEMO
+from dagster_project.core.settings import Settings
 from dagster_project.publish.publication import published_path
-from dagster_project.settings import Settings
+from demo_shop.truths import DEMO
 from tests.conftest import sha256
 
 KPI = str(Path(sys.executable).with_name("kpi"))

@@ -29,12 +29,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from dagster_project import alerts
+from dagster_project.core import alerts
+from dagster_project.core.settings import PROJECT_ROOT
 from dagster_project.ingest import contract
 from dagster_project.ingest.loader import TableLoader
 from dagster_project.ingest.reasons import FileProblem, RowReason
 from dagster_project.publish.publication import published_path
-from dagster_project.settings import PROJECT_ROOT
 from tests.conftest import sha256
 from tests.ingest.helpers import deliver
 

@@ -31,10 +31,10 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from dagster_project.generator.writer import csv_bytes
+from dagster_project.core.sql import SqlTemplates
 from dagster_project.ingest import contract
 from dagster_project.ingest.landing_days import MARKER_DIR
-from dagster_project.sql_templates import SqlTemplates
+from demo_shop.writer import csv_bytes
 
 TEMPLATES = SqlTemplates(__package__)
 SHOP_FILE = "_shop.yml"  # name, timezone, currency of the shop the landing zone belongs to

@@ -1,0 +1,5 @@
+"""`kpi`: the command line."""
+
+from dagster_project.cli.main import main
+
+__all__ = ["main"]
