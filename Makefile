@@ -1,5 +1,6 @@
-# Two commands: `make run` (set up, generate the demo shop if the landing zone is empty, refresh)
-# and `make test` (set up, run the whole test suite). Everything else is in `kpi --help`.
+# Two commands: `make run` (set up, write the demo shop if the landing zone is empty, refresh)
+# and `make test` (set up, run the whole test suite). Everything else is in `kpi --help`
+# (the demo shop: `kpi-demo --help`; the benchmark: `kpi-bench --help`).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 UV_VERSION := 0.13.8
 TOOLS := .tools
@@ -24,7 +25,7 @@ $(VENV)/.synced: pyproject.toml uv.lock $(TOOLS)/bin/uv
 	touch $@
 
 run: setup
-	$(KPI) generate --if-empty
+	$(VENV)/bin/kpi-demo --if-empty
 	$(KPI) refresh
 
 test: setup

@@ -1,4 +1,4 @@
-"""``kpi bench``: how long a refresh takes, how much memory it needs, how far it is from the floor.
+"""``kpi-bench``: how long a refresh takes, how much memory it needs, how far it is from the floor.
 
 One invocation, for one size of the demo shop:
 

@@ -326,7 +326,7 @@ def readme_section(results_dir: Path | None = None) -> str:
     """The README's results table: one column per size found in ``results_dir``."""
     results = load_results(results_dir or BenchPaths.default().results_dir)
     if not results:
-        return "No benchmark results yet: run `kpi bench --size small`.\n"
+        return "No benchmark results yet: run `kpi-bench --size small`.\n"
     sizes = list(results)
     # recomputed from each file's figures, so the large-to-medium ratio pairs the files on hand
     # (each JSON keeps the ratio against the other size's file at the time it was written)

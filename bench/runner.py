@@ -1,4 +1,4 @@
-"""One ``kpi bench`` invocation: generate (or reuse), measure each repeat, aggregate, write.
+"""One ``kpi-bench`` invocation: generate (or reuse), measure each repeat, aggregate, write.
 
 Each repeat uses a fresh data directory ``bench/data/<size>/run`` (the last one is kept for
 inspection) whose landing zone holds hard links to the cached files:

@@ -22,10 +22,10 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from dagster_project.ingest import contract
+from dagster_project.ingest.landing_csv import csv_bytes
 
 from . import formatting
 
@@ -217,19 +217,6 @@ def write_csv(arrow: pa.Table, path: Path, compress: bool) -> None:
         if compress
         else csv_bytes(arrow, quote=True)
     )
-
-
-def csv_bytes(arrow: pa.Table, quote: bool) -> bytes:
-    """CSV text with an unquoted header row; NULL is an empty unquoted field.
-
-    The big gzipped tables hold only ids, labels and timestamps (never a comma, quote or
-    newline) and skip quoting for speed; other tables quote every text value, since names
-    and JSON values may hold commas and quotes.
-    """
-    body = pa.BufferOutputStream()
-    options = pa_csv.WriteOptions(include_header=False, quoting_style="needed" if quote else "none")
-    pa_csv.write_csv(arrow, body, options)
-    return (",".join(arrow.column_names) + "\n").encode() + body.getvalue().to_pybytes()
 
 
 def gzip_bytes(data: bytes) -> bytes:

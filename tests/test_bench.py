@@ -1,4 +1,4 @@
-"""`kpi bench`: what can be checked without timing anything.
+"""`kpi-bench`: what can be checked without timing anything.
 
 The step classifier on the refresh job's real steps, stage times read back from a real Dagster
 run, peak memory of a process tree, the landing cache and its links, the floor computing the

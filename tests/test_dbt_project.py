@@ -50,7 +50,7 @@ def test_dbt_connects_with_the_pipelines_duckdb_settings(
     isolated_data_dir: Path, tmp_path: Path, monkeypatch
 ):
     """Memory limit, threads and spill folder: dbt's connection spilled into DuckDB's default
-    build.duckdb.tmp once, unseen by `kpi bench` and beside the folder the rest uses."""
+    build.duckdb.tmp once, unseen by `kpi-bench` and beside the folder the rest uses."""
     monkeypatch.setenv("KPI_DUCKDB_MEMORY_LIMIT", "3GB")
     monkeypatch.setenv("KPI_DUCKDB_THREADS", "1")
     settings = Settings.from_env()

@@ -4,7 +4,7 @@ project writes.
 Settings are read when asked for (never at import time), so tests and the CLI can point
 ``KPI_DATA_DIR`` somewhere else. What describes the shop -- its name, time zone and currency --
 comes from an environment variable when one is set, else from the shop settings file its
-export delivers (``landing/_shop.yml``, written by ``kpi import`` and ``kpi generate``), else
+export delivers (``landing/_shop.yml``, written by ``kpi import`` and ``kpi-demo``), else
 from the defaults below. The first business day comes from the data: the earliest ``dt=`` day
 in the landing zone, unless ``KPI_FIRST_BUSINESS_DATE`` says otherwise. Every file the
 pipeline writes lives under the data directory; the paths are computed here and nowhere else.

@@ -36,7 +36,7 @@ from tests.publish.reader import OPEN_RACE
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 KPI = Path(sys.executable).with_name("kpi")
 
-# The shop: `kpi generate --days 7 --sessions-per-day 100 --seed 11`.
+# The shop: `kpi-demo --days 7 --sessions-per-day 100 --seed 11`.
 START = date(2025, 6, 1)
 DAYS = 7
 SESSIONS_PER_DAY = 100

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import itertools
 import os
 import shutil
 import tempfile
@@ -28,13 +29,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 
 from dagster_project.core.sql import SqlTemplates
 from dagster_project.ingest import contract
+from dagster_project.ingest.landing_csv import csv_bytes
 from dagster_project.ingest.landing_days import MARKER_DIR
-from demo_shop.writer import csv_bytes
 
 TEMPLATES = SqlTemplates(__package__)
 SHOP_FILE = "_shop.yml"  # name, timezone, currency of the shop the landing zone belongs to
@@ -117,16 +117,15 @@ def day_files(table: str, rows: pa.Table) -> TableFiles:
     expected = ["dt", *contract.table(table).column_names]
     if rows.column_names != expected:
         raise ValueError(f"{table}: the query gives {rows.column_names}, expected {expected}")
-    days = rows.column("dt").to_numpy(zero_copy_only=False)
-    if len(days) and (days[1:] < days[:-1]).any():
+    days = rows.column("dt").to_pylist()
+    if days != sorted(days):
         raise ValueError(f"{table}: rows are not sorted by dt")
-    names, starts = np.unique(days, return_index=True)
-    ends = [*starts[1:], len(days)]
     body = rows.drop_columns(["dt"])
-    files = {
-        f"{table}/dt={day}/{table}.csv": csv_bytes(body.slice(start, end - start), quote=True)
-        for day, start, end in zip(names, starts, ends, strict=True)
-    }
+    files, start = {}, 0
+    for day, group in itertools.groupby(days):
+        count = len(list(group))
+        files[f"{table}/dt={day}/{table}.csv"] = csv_bytes(body.slice(start, count))
+        start += count
     return TableFiles(table, files, rows.num_rows)
 
 
