@@ -341,7 +341,7 @@ def staged_event(settings: Settings, event_id: str) -> tuple | None:
 
 # Models a re-delivered file that drops a key, or hands a key back to an earlier delivery,
 # leaves exactly as a full refresh builds them. int_sessions_funnel and fct_sessions (like the
-# other facts) only rebuild what a newer load touches (README, "The KPI mart").
+# other facts) only rebuild what a newer load touches (docs/mart.md).
 REDELIVERY_EXACT = ["staging.stg_sessions", "staging.stg_events", "marts.fct_events"]
 
 

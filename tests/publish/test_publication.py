@@ -163,7 +163,7 @@ def test_a_full_rebuild_keeps_the_publication_history(isolated_data_dir):
     record_blocked(settings, "run-2", GateResult(1, ["raw/orders:contract"]), "blocked: x")
     publish(settings, "run-3", GateResult(checks_passed=3, warnings=["a:b"], reasons={"a:b": "y"}))
 
-    settings.build_db.unlink()  # the full rebuild the README prescribes
+    settings.build_db.unlink()  # the full rebuild docs/mart.md prescribes
     _tiny_build(settings, "2025-06-02")
     publish(settings, "run-4", GateResult(checks_passed=3))
 
