@@ -1,5 +1,6 @@
 """Shared fixtures: every test gets its own data directory; nothing touches ./data."""
 
+import fcntl
 import hashlib
 import shutil
 from pathlib import Path
@@ -51,37 +52,54 @@ def isolated_data_dir(tmp_path, monkeypatch):
     return data_dir
 
 
-@pytest.fixture(scope="session")
-def demo_pipeline(tmp_path_factory):
-    """The `make run` demo, built once: generated, ingested and modelled through Dagster.
+def _shared_dir(tmp_path_factory, worker_id: str) -> Path:
+    """A folder every xdist worker of this session shares (the session's own without xdist)."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
 
-    Yields the Settings of its data directory; tests read its warehouse read-only.
+
+@pytest.fixture(scope="session")
+def demo_pipeline(tmp_path_factory, worker_id):
+    """The `make run` demo, built once per test session (the first worker to need it builds
+    it, the others wait for it): generated, ingested and modelled through Dagster.
+
+    Yields the Settings of its data directory; tests only read it (``demo_copy`` for a copy
+    to change).
     """
     from dataclasses import asdict
 
     import dagster as dg
 
+    from dagster_project.core.partitions import range_tags
     from dagster_project.core.settings import Settings
+    from dagster_project.ingest.landing_days import delivered_days
     from demo_shop import generate
     from demo_shop.truths import DEMO
 
-    data_dir = tmp_path_factory.mktemp("demo") / "data"
-    with pytest.MonkeyPatch.context() as env:
+    shared = _shared_dir(tmp_path_factory, worker_id)
+    data_dir = shared / "demo" / "data"
+    built, failed = shared / "demo" / "built", shared / "demo" / "failed"
+    built.parent.mkdir(exist_ok=True)
+    with (shared / "demo.lock").open("a") as lock, pytest.MonkeyPatch.context() as env:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        assert not failed.exists(), f"the demo refresh failed on another worker: {failed}"
         env.setenv("KPI_DATA_DIR", str(data_dir))
         env.delenv("DAGSTER_HOME", raising=False)
         settings = Settings.from_env()
-        generate(settings.landing_dir, **asdict(DEMO))
-        from dagster_project.core.partitions import range_tags
-        from dagster_project.definitions import defs
-        from dagster_project.ingest.landing_days import delivered_days
+        if not built.exists():
+            generate(settings.landing_dir, **asdict(DEMO))
+            from dagster_project.definitions import defs
 
-        days = delivered_days(settings.landing_dir)
-        result = defs.resolve_job_def("refresh").execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(),
-            raise_on_error=False,
-            tags=range_tags(days[0], days[-1]),
-        )
-        assert result.success, "the demo refresh failed"
+            days = delivered_days(settings.landing_dir)
+            result = defs.resolve_job_def("refresh").execute_in_process(
+                instance=dg.DagsterInstance.ephemeral(),
+                raise_on_error=False,
+                tags=range_tags(days[0], days[-1]),
+            )
+            if not result.success:
+                failed.touch()
+            assert result.success, "the demo refresh failed"
+            built.touch()
     return settings
 
 
