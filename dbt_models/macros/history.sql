@@ -13,7 +13,7 @@ versions as (
         {%- for column in columns %}
         {{ column }},
         {%- endfor %}
-        {{ version_column }} as valid_from,
+        {{ version_column }} as valid_from
     from {{ source('raw', source_table) }}
     qualify row_number() over (
         partition by {{ key_column }}, {{ version_column }}
@@ -25,6 +25,6 @@ select
     *,
     lead(valid_from) over (partition by {{ key_column }} order by valid_from) as valid_to,
     lead(valid_from) over (partition by {{ key_column }} order by valid_from) is null
-        as is_current,
+        as is_current
 from versions
 {%- endmacro %}

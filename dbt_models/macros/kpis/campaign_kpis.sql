@@ -22,7 +22,7 @@ select
         'sum(attributed_revenue - attributed_cogs - spend)',
         'sum(spend)',
     ) }},
-    {{ ratio('cac', 'sum(spend)', 'sum(attributed_first_orders)') }},
+    {{ ratio('cac', 'sum(spend)', 'sum(attributed_first_orders)') }}
 from {{ ref('int_campaign_days') }}
 group by {{ dims | join(', ') }}
 {%- endmacro %}

@@ -16,11 +16,11 @@
         {%- if kpi_id in measures %}
         cast({{ kpi_id }} as double) as numerator,
         cast(null as double) as denominator,
-        cast({{ kpi_id }} as double) as value,
+        cast({{ kpi_id }} as double) as value
         {%- else %}
         cast({{ kpi_id }}_numerator as double) as numerator,
         cast({{ kpi_id }}_denominator as double) as denominator,
-        cast({{ kpi_id }} as double) as value,
+        cast({{ kpi_id }} as double) as value
         {%- endif %}
     from {{ relation }}
     {{ 'union all' if not loop.last }}

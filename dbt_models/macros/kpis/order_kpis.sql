@@ -23,7 +23,7 @@ select
         'member_revenue_share',
         'sum(case when is_member then order_net_revenue else 0 end)',
         'sum(order_net_revenue)',
-    ) }},
+    ) }}
 from {{ ref('int_revenue_movements') }}
 group by {{ period }}{% for dim in dims %}, {{ dim }}{% endfor %}
 {%- endmacro %}

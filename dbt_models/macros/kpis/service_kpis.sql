@@ -52,7 +52,7 @@ select
         counts.nps_responses,
     ) }},
     {{ ratio('survey_response_rate', counts.resolved_with_survey, counts.resolved_tickets) }},
-    {{ ratio('detractor_follow_up_rate', counts.detractors_followed_up, counts.nps_detractors) }},
+    {{ ratio('detractor_follow_up_rate', counts.detractors_followed_up, counts.nps_detractors) }}
 {%- if spine %}
 from {{ spine }} as spine
 left join {{ ref('int_service_records_unioned') }} as records

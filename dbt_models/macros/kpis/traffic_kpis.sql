@@ -27,14 +27,14 @@ select
         'user_conversion_rate',
         'count(case when purchase_sessions > 0 then visitor_id end)',
         'count(visitor_id)',
-    ) }},
+    ) }}
 from (
     select
         {{ group_by | join(', ') }},
         visitor_id,
         count(*) as sessions,
         bool_or(is_new_visitor) as is_new_visitor,
-        count_if(has_purchase) as purchase_sessions,
+        count_if(has_purchase) as purchase_sessions
     from {{ ref('fct_sessions') }}
     group by {{ group_by | join(', ') }}, visitor_id
 )

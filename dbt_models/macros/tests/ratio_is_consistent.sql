@@ -21,7 +21,7 @@ ratios as (
     select
         cast({{ numerator }} as double) as numerator,
         cast({{ denominator }} as double) as denominator,
-        cast({{ column_name }} as double) as value,
+        cast({{ column_name }} as double) as value
     from {{ model }}
 ),
 
@@ -40,7 +40,7 @@ checked as (
             else
                 abs(value - numerator / denominator)
                 <= 1e-9 * greatest(abs(numerator / denominator), 1)
-        end as is_consistent,
+        end as is_consistent
     from ratios
 )
 

@@ -8,7 +8,7 @@ select
     {%- for column in columns %}
     {{ column }},
     {%- endfor %}
-    count(*) as occurrences,
+    count(*) as occurrences
 from {{ model }}
 group by {{ columns | join(', ') }}
 having count(*) > 1

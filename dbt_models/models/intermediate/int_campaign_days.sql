@@ -17,7 +17,7 @@ delivery as (
         spend_date as kpi_date,
         sum(impressions) as impressions,
         sum(clicks) as clicks,
-        sum(spend) as spend,
+        sum(spend) as spend
     from spend
     group by campaign_id, spend_date
 ),
@@ -29,7 +29,7 @@ results as (
         count(*) as attributed_orders,
         sum(case when is_first_valid_order then 1 else 0 end) as attributed_first_orders,
         sum(net_revenue) as attributed_revenue,
-        sum(cogs) as attributed_cogs,
+        sum(cogs) as attributed_cogs
     from orders
     group by attributed_campaign_id, order_date
 )
@@ -43,7 +43,7 @@ select
     coalesce(results.attributed_orders, 0) as attributed_orders,
     coalesce(results.attributed_first_orders, 0) as attributed_first_orders,
     coalesce(results.attributed_revenue, 0) as attributed_revenue,
-    coalesce(results.attributed_cogs, 0) as attributed_cogs,
+    coalesce(results.attributed_cogs, 0) as attributed_cogs
 from delivery
 full outer join results
     on delivery.campaign_id = results.campaign_id

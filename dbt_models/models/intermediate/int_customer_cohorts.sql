@@ -34,7 +34,7 @@ select
             'day', var('repurchase_window_days'), 'first_orders.ordered_at'
         ) }},
         false
-    ) as has_repurchased_in_window,
+    ) as has_repurchased_in_window
 from first_orders
 left join next_orders on first_orders.customer_id = next_orders.customer_id
 left join customers_history as tier_at_first_order

@@ -8,12 +8,12 @@ inventory as (
 by_category as (
     select
         snapshot_date, category, on_hand_units, inventory_value, units_sold, cogs,
-        units_received,
+        units_received
     from inventory
     union all
     select
         snapshot_date, 'all' as category, on_hand_units, inventory_value, units_sold, cogs,
-        units_received,
+        units_received
     from inventory
 )
 
@@ -25,6 +25,6 @@ select
     sum(inventory_value) as inventory_value,
     sum(units_sold) as units_sold,
     sum(cogs) as cogs,
-    sum(units_received) as units_received,
+    sum(units_received) as units_received
 from by_category
 group by snapshot_date, category

@@ -21,7 +21,7 @@ stock as (
         snapshot_date,
         product_id,
         sum(on_hand_units) as on_hand_units,
-        sum(on_hand_units * unit_cost) as inventory_value,
+        sum(on_hand_units * unit_cost) as inventory_value
     from snapshots
     group by snapshot_date, product_id
 ),
@@ -31,7 +31,7 @@ sales as (
         order_date,
         product_id,
         sum(quantity) as units_sold,
-        sum(cogs) as cogs,
+        sum(cogs) as cogs
     from order_items
     group by order_date, product_id
 ),
@@ -40,7 +40,7 @@ receipts as (
     select
         received_date,
         product_id,
-        sum(qty_received) as units_received,
+        sum(qty_received) as units_received
     from purchase_orders
     group by received_date, product_id
 )
@@ -52,7 +52,7 @@ select
     cast(stock.inventory_value as decimal(18, 2)) as inventory_value,
     coalesce(sales.units_sold, 0) as units_sold,
     cast(coalesce(sales.cogs, 0) as decimal(18, 2)) as cogs,
-    coalesce(receipts.units_received, 0) as units_received,
+    coalesce(receipts.units_received, 0) as units_received
 from stock
 left join sales
     on stock.snapshot_date = sales.order_date

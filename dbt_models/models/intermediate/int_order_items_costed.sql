@@ -37,7 +37,7 @@ costed as (
         order_items.unit_price,
         order_items.discount_amount,
         -- the version valid at order time; a sale before the first version takes that one
-        coalesce(version_at_order.unit_cost, first_version.unit_cost) as unit_cost,
+        coalesce(version_at_order.unit_cost, first_version.unit_cost) as unit_cost
     from order_items
     inner join orders on order_items.order_id = orders.order_id
     left join products on order_items.product_id = products.product_id
@@ -53,5 +53,5 @@ select
     *,
     cast(quantity * unit_price as decimal(18, 2)) as gross_amount,
     cast(quantity * unit_price - discount_amount as decimal(18, 2)) as net_amount,
-    cast(quantity * unit_cost as decimal(18, 2)) as cogs,
+    cast(quantity * unit_cost as decimal(18, 2)) as cogs
 from costed

@@ -6,16 +6,16 @@
 with
 
 orders as (
-    select order_id, customer_id, order_date, _loaded_at, _delivery_date,
+    select order_id, customer_id, order_date, _loaded_at, _delivery_date
     from {{ ref('stg_orders') }}
 ),
 
 loads as (
-    select order_id, _loaded_at, _delivery_date, from orders
+    select order_id, _loaded_at, _delivery_date from orders
     union all
-    select order_id, _loaded_at, _delivery_date, from {{ ref('stg_order_items') }}
+    select order_id, _loaded_at, _delivery_date from {{ ref('stg_order_items') }}
     union all
-    select order_id, _loaded_at, _delivery_date, from {{ ref('stg_refunds') }}
+    select order_id, _loaded_at, _delivery_date from {{ ref('stg_refunds') }}
 )
 
 select
@@ -23,7 +23,7 @@ select
     orders.customer_id,
     orders.order_date,
     max(loads._loaded_at) as loaded_at,
-    max(loads._delivery_date) as delivery_date,
+    max(loads._delivery_date) as delivery_date
 from orders
 inner join loads on orders.order_id = loads.order_id
 group by orders.order_id, orders.customer_id, orders.order_date

@@ -17,7 +17,7 @@ touches as (
 ),
 
 touches_by_customer as (
-    select orders.order_id, touches.session_id, touches.campaign_id, touches.started_at,
+    select orders.order_id, touches.session_id, touches.campaign_id, touches.started_at
     from orders
     inner join touches
         on orders.customer_id = touches.customer_id
@@ -27,7 +27,7 @@ touches_by_customer as (
 ),
 
 touches_by_visitor as (
-    select orders.order_id, touches.session_id, touches.campaign_id, touches.started_at,
+    select orders.order_id, touches.session_id, touches.campaign_id, touches.started_at
     from orders
     inner join customers on orders.customer_id = customers.customer_id
     inner join touches
@@ -46,7 +46,7 @@ candidates as (
 select
     order_id,
     campaign_id,
-    session_id as attributed_session_id,
+    session_id as attributed_session_id
 from candidates
 qualify
     row_number() over (

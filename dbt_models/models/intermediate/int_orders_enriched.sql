@@ -29,13 +29,13 @@ lines as (
         sum(quantity) as units,
         sum(gross_amount) as gmv,
         sum(discount_amount) as line_discount_amount,
-        sum(cogs) as cogs,
+        sum(cogs) as cogs
     from order_items
     group by order_id
 ),
 
 refunded as (
-    select order_id, sum(amount) as refund_amount,
+    select order_id, sum(amount) as refund_amount
     from refunds
     group by order_id
 ),
@@ -64,7 +64,7 @@ enriched as (
         coalesce(refunded.refund_amount, 0) as refund_amount,
         coalesce(lines.cogs, 0) as cogs,
         orders.shipping_fee,
-        orders.tax_amount,
+        orders.tax_amount
     from orders
     left join lines on orders.order_id = lines.order_id
     left join refunded on orders.order_id = refunded.order_id
@@ -79,5 +79,5 @@ select
     case
         when is_valid then
             row_number() over (partition by customer_id, is_valid order by ordered_at, order_id)
-    end as valid_order_number,
+    end as valid_order_number
 from enriched

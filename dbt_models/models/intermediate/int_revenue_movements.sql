@@ -21,7 +21,7 @@ customers_history as (
 orders_with_tier as (
     select
         orders.*,
-        coalesce(tier_at_order.member_tier, 'none') <> 'none' as is_member,
+        coalesce(tier_at_order.member_tier, 'none') <> 'none' as is_member
     from orders
     left join customers_history as tier_at_order
         on orders.customer_id = tier_at_order.customer_id
@@ -41,7 +41,7 @@ select
     gmv,
     discount_amount,
     cast(0 as decimal(18, 2)) as refund_amount,
-    net_revenue as order_net_revenue,
+    net_revenue as order_net_revenue
 from orders_with_tier
 
 union all
@@ -58,6 +58,6 @@ select
     cast(0 as decimal(18, 2)) as gmv,
     cast(0 as decimal(18, 2)) as discount_amount,
     refunds.amount as refund_amount,
-    cast(0 as decimal(38, 2)) as order_net_revenue,
+    cast(0 as decimal(38, 2)) as order_net_revenue
 from refunds
 inner join orders_with_tier on refunds.order_id = orders_with_tier.order_id

@@ -22,14 +22,14 @@ events as (
 ),
 
 product_views as (
-    select session_id, min(event_at) as reached_at,
+    select session_id, min(event_at) as reached_at
     from events
     where event_type = 'product_view'
     group by session_id
 ),
 
 carts as (
-    select events.session_id, min(events.event_at) as reached_at,
+    select events.session_id, min(events.event_at) as reached_at
     from events
     inner join product_views
         on events.session_id = product_views.session_id
@@ -39,7 +39,7 @@ carts as (
 ),
 
 checkouts as (
-    select events.session_id, min(events.event_at) as reached_at,
+    select events.session_id, min(events.event_at) as reached_at
     from events
     inner join carts
         on events.session_id = carts.session_id
@@ -49,7 +49,7 @@ checkouts as (
 ),
 
 funnel_purchases as (
-    select events.session_id, min(events.event_at) as reached_at,
+    select events.session_id, min(events.event_at) as reached_at
     from events
     inner join checkouts
         on events.session_id = checkouts.session_id
@@ -65,7 +65,7 @@ activity as (
         sum(case when event_type = 'page_view' then 1 else 0 end) as page_views,
         sum(case when event_type = 'purchase' then 1 else 0 end) as purchases,
         max(_loaded_at) as _loaded_at,
-        max(_delivery_date) as _delivery_date,
+        max(_delivery_date) as _delivery_date
     from events
     group by session_id
 )
@@ -81,7 +81,7 @@ select
     checkouts.session_id is not null as reached_begin_checkout,
     funnel_purchases.session_id is not null as reached_purchase,
     activity._loaded_at,
-    activity._delivery_date,
+    activity._delivery_date
 from activity
 left join product_views on activity.session_id = product_views.session_id
 left join carts on activity.session_id = carts.session_id

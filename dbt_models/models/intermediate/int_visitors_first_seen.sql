@@ -8,6 +8,6 @@ sessions as (
 select
     visitor_id,
     min(started_at) as first_session_at,
-    min(session_date) as first_session_date,
+    min(session_date) as first_session_date
 from sessions
 group by visitor_id

@@ -20,7 +20,7 @@ renamed as (
         end_date,
         -- lineage
         _loaded_at,
-        _business_date as _delivery_date,
+        _business_date as _delivery_date
     from source
     {{ latest_version(['campaign_id']) }}
 )

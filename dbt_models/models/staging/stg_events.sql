@@ -32,7 +32,7 @@ renamed as (
         -- lineage
         _loaded_at,
         _business_date as _delivery_date,
-        _source_file,
+        _source_file
     from source
     {{ latest_version(['event_id']) }}
 )

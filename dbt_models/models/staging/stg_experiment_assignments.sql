@@ -16,7 +16,7 @@ renamed as (
         {{ business_date('assigned_at') }} as assigned_date,
         -- lineage
         _loaded_at,
-        _business_date as _delivery_date,
+        _business_date as _delivery_date
     from source
     {{ latest_version(['experiment_id', 'visitor_id']) }}
 )

@@ -17,7 +17,7 @@ renamed as (
         end_date,
         -- lineage
         _loaded_at,
-        _business_date as _delivery_date,
+        _business_date as _delivery_date
     from source
     {{ latest_version(['experiment_id']) }}
 )

@@ -16,7 +16,7 @@ renamed as (
         snapshot_date,
         -- lineage
         _loaded_at,
-        _business_date as _delivery_date,
+        _business_date as _delivery_date
     from source
     {{ latest_version(['snapshot_date', 'product_id', 'warehouse_id']) }}
 )

@@ -16,7 +16,7 @@ renamed as (
         discount_amount,
         -- lineage
         _loaded_at,
-        _business_date as _delivery_date,
+        _business_date as _delivery_date
     from source
     {{ latest_version(['order_id', 'line_number']) }}
 )

@@ -26,7 +26,7 @@ renamed as (
         {{ business_date('discontinued_at') }} as discontinued_date,
         -- lineage
         _loaded_at,
-        _business_date as _delivery_date,
+        _business_date as _delivery_date
     from source
     {{ latest_version(['product_id'], 'updated_at') }}
 )

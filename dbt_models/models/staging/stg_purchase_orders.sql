@@ -24,7 +24,7 @@ renamed as (
         {{ business_date('received_at') }} as received_date,
         -- lineage
         _loaded_at,
-        _business_date as _delivery_date,
+        _business_date as _delivery_date
     from source
     {{ latest_version(['po_id'], 'updated_at') }}
 )

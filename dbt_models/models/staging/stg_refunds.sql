@@ -19,7 +19,7 @@ renamed as (
         {{ business_date('refunded_at') }} as refund_date,
         -- lineage
         _loaded_at,
-        _business_date as _delivery_date,
+        _business_date as _delivery_date
     from source
     {{ latest_version(['refund_id']) }}
 )

@@ -25,7 +25,7 @@ renamed as (
         {{ business_date('delivered_at') }} as delivered_date,
         -- lineage
         _loaded_at,
-        _business_date as _delivery_date,
+        _business_date as _delivery_date
     from source
     {{ latest_version(['shipment_id'], 'updated_at') }}
 )

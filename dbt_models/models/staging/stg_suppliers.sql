@@ -15,7 +15,7 @@ renamed as (
         updated_at,
         -- lineage
         _loaded_at,
-        _business_date as _delivery_date,
+        _business_date as _delivery_date
     from source
     {{ latest_version(['supplier_id'], 'updated_at') }}
 )

@@ -22,7 +22,7 @@ renamed as (
         {{ business_date('created_at') }} as created_date,
         -- lineage
         _loaded_at,
-        _business_date as _delivery_date,
+        _business_date as _delivery_date
     from source
     {{ latest_version(['ticket_id'], 'updated_at') }}
 )

@@ -18,7 +18,7 @@ renamed as (
         {{ business_date('responded_at') }} as responded_date,
         -- lineage
         _loaded_at,
-        _business_date as _delivery_date,
+        _business_date as _delivery_date
     from source
     {{ latest_version(['survey_id']) }}
 )

@@ -24,7 +24,7 @@ purchases as (
     select
         sessions.visitor_id,
         events.event_at,
-        events.event_date,
+        events.event_date
     from events
     inner join sessions on events.session_id = sessions.session_id
     where events.event_type = 'purchase'
@@ -34,7 +34,7 @@ conversions as (
     select
         assignments.experiment_id,
         assignments.visitor_id,
-        min(purchases.event_at) as first_converted_at,
+        min(purchases.event_at) as first_converted_at
     from assignments
     inner join purchases
         on assignments.visitor_id = purchases.visitor_id
@@ -51,7 +51,7 @@ select
     {{ json_number('experiments.planned_split', 'assignments.variant') }} as planned_share,
     assignments.assigned_at,
     conversions.first_converted_at,
-    conversions.first_converted_at is not null as has_converted,
+    conversions.first_converted_at is not null as has_converted
 from assignments
 inner join experiments on assignments.experiment_id = experiments.experiment_id
 left join conversions

@@ -37,7 +37,7 @@ lines as (
                 'sum(order_items.gross_amount) over (partition by order_items.order_id)',
             ) }},
             1.0 / count(*) over (partition by order_items.order_id)
-        ) as order_share,
+        ) as order_share
     from order_items
     inner join orders on order_items.order_id = orders.order_id
 ),
@@ -50,7 +50,7 @@ movements as (
         cast(gross_amount as double) as gmv,
         cast(discount_amount as double) + order_share * cast(order_discount_amount as double)
             as discount_amount,
-        cast(0 as double) as refund_amount,
+        cast(0 as double) as refund_amount
     from lines
 
     union all
@@ -61,7 +61,7 @@ movements as (
         0 as units_sold,
         cast(0 as double) as gmv,
         cast(0 as double) as discount_amount,
-        cast(amount as double) as refund_amount,
+        cast(amount as double) as refund_amount
     from refunds
     where product_id is not null
 
@@ -73,7 +73,7 @@ movements as (
         0 as units_sold,
         cast(0 as double) as gmv,
         cast(0 as double) as discount_amount,
-        cast(refunds.amount as double) * lines.order_share as refund_amount,
+        cast(refunds.amount as double) * lines.order_share as refund_amount
     from refunds
     inner join lines on refunds.order_id = lines.order_id
     where refunds.product_id is null
@@ -86,6 +86,6 @@ select
     sum(gmv) as gmv,
     sum(discount_amount) as discount_amount,
     sum(refund_amount) as refund_amount,
-    sum(gmv - discount_amount - refund_amount) as net_revenue,
+    sum(gmv - discount_amount - refund_amount) as net_revenue
 from movements
 group by sales_date, product_id

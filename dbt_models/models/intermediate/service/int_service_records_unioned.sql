@@ -25,7 +25,7 @@ shipments as (
 ),
 
 surveyed_tickets as (
-    select ticket_id,
+    select ticket_id
     from surveys
     where ticket_id is not null
     group by ticket_id
@@ -35,7 +35,7 @@ surveyed_tickets as (
 survey_deliveries as (
     select
         surveys.survey_id,
-        shipments.is_on_time,
+        shipments.is_on_time
     from surveys
     inner join orders on surveys.customer_id = orders.customer_id
     inner join shipments
@@ -51,7 +51,7 @@ survey_deliveries as (
 
 -- Detractors whose customer opened a ticket within the follow-up window after the survey.
 followed_up_detractors as (
-    select surveys.survey_id,
+    select surveys.survey_id
     from surveys
     inner join tickets
         on surveys.customer_id = tickets.customer_id
@@ -86,7 +86,7 @@ ticket_records as (
         0 as nps_responses,
         0 as nps_promoters,
         0 as nps_detractors,
-        0 as detractors_followed_up,
+        0 as detractors_followed_up
     from tickets
     left join surveyed_tickets on tickets.ticket_id = surveyed_tickets.ticket_id
 ),
@@ -120,7 +120,7 @@ survey_records as (
         case when surveys.nps_score <= 6 then 1 else 0 end as nps_detractors,
         case
             when followed_up_detractors.survey_id is not null then 1 else 0
-        end as detractors_followed_up,
+        end as detractors_followed_up
     from surveys
     left join tickets on surveys.ticket_id = tickets.ticket_id
     left join survey_deliveries on surveys.survey_id = survey_deliveries.survey_id

@@ -8,7 +8,7 @@ shipments as (
 ),
 
 latest_versions as (
-    select shipment_id, updated_at, from {{ ref('stg_shipments') }}
+    select shipment_id, updated_at from {{ ref('stg_shipments') }}
 ),
 
 closed as (
@@ -30,12 +30,12 @@ closed as (
         case
             when shipments.delivered_at is not null then shipments.delivered_at
             when shipments.status in ('lost', 'returned') then latest_versions.updated_at
-        end as closed_at,
+        end as closed_at
     from shipments
     left join latest_versions on shipments.shipment_id = latest_versions.shipment_id
 )
 
 select
     *,
-    {{ business_date('closed_at') }} as closed_date,
+    {{ business_date('closed_at') }} as closed_date
 from closed

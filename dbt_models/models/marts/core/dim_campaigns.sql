@@ -13,5 +13,5 @@ select
     end_date,
     budget,
     target_revenue,
-    target_orders,
+    target_orders
 from campaigns

@@ -9,5 +9,5 @@ select
     channel,
     channel_group,
     is_paid,
-    description,
+    description
 from channels

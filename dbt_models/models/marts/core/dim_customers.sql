@@ -20,6 +20,6 @@ select
     customers.registered_at,
     cohorts.first_order_date,
     cohorts.cohort_month,
-    cohorts.member_tier_at_first_order,
+    cohorts.member_tier_at_first_order
 from customers
 left join cohorts on customers.customer_id = cohorts.customer_id

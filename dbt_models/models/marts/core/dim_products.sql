@@ -18,5 +18,5 @@ select
     launched_date,
     discontinued_date,
     launched_at,
-    discontinued_at,
+    discontinued_at
 from products

@@ -8,5 +8,5 @@ suppliers as (
 select
     supplier_id,
     name,
-    country,
+    country
 from suppliers

@@ -10,5 +10,5 @@ select
     spend_date,
     impressions,
     clicks,
-    spend,
+    spend
 from ad_spend

@@ -25,7 +25,7 @@ select
     _loaded_at,
     _delivery_date,
     _source_file,
-    '{{ invocation_id }}' as _dbt_invocation_id,
+    '{{ invocation_id }}' as _dbt_invocation_id
 from events
 {%- if is_incremental() %}
 where

@@ -17,6 +17,6 @@ select
     assignments.assigned_date,
     assignments.assigned_at,
     experiments.start_date as experiment_start_date,
-    experiments.end_date as experiment_end_date,
+    experiments.end_date as experiment_end_date
 from assignments
 inner join experiments on assignments.experiment_id = experiments.experiment_id

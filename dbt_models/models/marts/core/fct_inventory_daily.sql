@@ -19,16 +19,16 @@ products as (
 ),
 
 day_loads as (
-    select snapshot_date as business_date, _loaded_at, _delivery_date,
+    select snapshot_date as business_date, _loaded_at, _delivery_date
     from {{ ref('stg_inventory_snapshots') }}
     union all
     select
         order_date as business_date,
         loaded_at as _loaded_at,
-        delivery_date as _delivery_date,
+        delivery_date as _delivery_date
     from {{ ref('int_order_loads') }}
     union all
-    select received_date as business_date, _loaded_at, _delivery_date,
+    select received_date as business_date, _loaded_at, _delivery_date
     from {{ ref('stg_purchase_orders') }}
     where received_date is not null
 ),
@@ -37,7 +37,7 @@ days as (
     select
         business_date,
         max(_loaded_at) as loaded_at,
-        max(_delivery_date) as delivery_date,
+        max(_delivery_date) as delivery_date
     from day_loads
     group by business_date
 )
@@ -67,7 +67,7 @@ select
     inventory.units_received,
     days.loaded_at as _loaded_at,
     days.delivery_date as _delivery_date,
-    '{{ invocation_id }}' as _dbt_invocation_id,
+    '{{ invocation_id }}' as _dbt_invocation_id
 from inventory
 inner join days on inventory.snapshot_date = days.business_date
 left join products on inventory.product_id = products.product_id

@@ -48,7 +48,7 @@ select
     order_items.cogs,
     order_loads.loaded_at as _loaded_at,
     order_loads.delivery_date as _delivery_date,
-    '{{ invocation_id }}' as _dbt_invocation_id,
+    '{{ invocation_id }}' as _dbt_invocation_id
 from order_items
 inner join order_loads on order_items.order_id = order_loads.order_id
 {%- if is_incremental() %}

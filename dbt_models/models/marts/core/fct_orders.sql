@@ -22,7 +22,7 @@ order_loads as (
         loaded_at,
         -- an order's row depends on all its customer's orders (valid_order_number)
         max(loaded_at) over (partition by customer_id) as customer_loaded_at,
-        max(delivery_date) over (partition by customer_id) as customer_delivery_date,
+        max(delivery_date) over (partition by customer_id) as customer_delivery_date
     from {{ ref('int_order_loads') }}
 )
 {%- if is_incremental() %},
@@ -64,7 +64,7 @@ select
     orders.tax_amount,
     order_loads.loaded_at as _loaded_at,
     order_loads.customer_delivery_date as _delivery_date,
-    '{{ invocation_id }}' as _dbt_invocation_id,
+    '{{ invocation_id }}' as _dbt_invocation_id
 from orders
 inner join order_loads on orders.order_id = order_loads.order_id
 {%- if is_incremental() %}

@@ -21,5 +21,5 @@ select
     received_at is not null as is_received,
     received_at <= expected_at as is_on_time,
     {{ dbt.datediff('ordered_at', 'received_at', 'second') }}
-    / 86400.0 as lead_time_days,
+    / 86400.0 as lead_time_days
 from purchase_orders

@@ -20,6 +20,6 @@ select
     orders.channel,
     orders.platform,
     refunds.amount,
-    refunds.reason,
+    refunds.reason
 from refunds
 left join orders on refunds.order_id = orders.order_id

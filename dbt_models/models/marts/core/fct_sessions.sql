@@ -53,7 +53,7 @@ session_loads as (
             as loaded_at,
         greatest(
             sessions._delivery_date, coalesce(funnel._delivery_date, sessions._delivery_date)
-        ) as delivery_date,
+        ) as delivery_date
     from sessions
     left join funnel on sessions.session_id = funnel.session_id
 )
@@ -81,7 +81,7 @@ select
     coalesce(funnel.reached_purchase, false) as reached_purchase,
     session_loads.loaded_at as _loaded_at,
     session_loads.delivery_date as _delivery_date,
-    '{{ invocation_id }}' as _dbt_invocation_id,
+    '{{ invocation_id }}' as _dbt_invocation_id
 from sessions
 inner join first_seen on sessions.visitor_id = first_seen.visitor_id
 inner join session_loads on sessions.session_id = session_loads.session_id

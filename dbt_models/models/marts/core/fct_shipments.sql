@@ -20,5 +20,5 @@ select
     delivered_at is not null as is_delivered,
     delivered_at <= promised_at as is_on_time,
     {{ dbt.datediff('shipped_at', 'delivered_at', 'second') }}
-    / 86400.0 as delivery_days,
+    / 86400.0 as delivery_days
 from shipments

@@ -12,5 +12,5 @@ select
     responded_date,
     responded_at,
     csat_score,
-    nps_score,
+    nps_score
 from surveys

@@ -20,5 +20,5 @@ select
     {{ dbt.datediff('created_at', 'first_response_at', 'second') }}
     / 60.0 as first_response_minutes,
     {{ dbt.datediff('created_at', 'resolved_at', 'second') }}
-    / 3600.0 as resolution_hours,
+    / 3600.0 as resolution_hours
 from tickets

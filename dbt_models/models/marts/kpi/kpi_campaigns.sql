@@ -52,6 +52,6 @@ select
         'goal_attainment_orders',
         'coalesce(totals.attributed_orders, 0)',
         'campaigns.target_orders',
-    ) }},
+    ) }}
 from campaigns
 left join totals on campaigns.campaign_id = totals.campaign_id

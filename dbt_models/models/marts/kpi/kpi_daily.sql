@@ -40,12 +40,12 @@ data_days as (
 ),
 
 data_range as (
-    select min(kpi_date) as first_day, max(kpi_date) as last_day,
+    select min(kpi_date) as first_day, max(kpi_date) as last_day
     from data_days
 ),
 
 days as (
-    select dim_date.date_day as kpi_date,
+    select dim_date.date_day as kpi_date
     from {{ ref('dim_date') }} as dim_date
     inner join data_range
         on dim_date.date_day between data_range.first_day and data_range.last_day
@@ -64,7 +64,7 @@ traffic_all as (
         -- the whole shop's share of its own sessions: 1 on any day with traffic
         {{ ratio(
             'channel_share', 'coalesce(totals.sessions, 0)', 'coalesce(totals.sessions, 0)'
-        ) }},
+        ) }}
     from days
     left join {{ ref('kpi_traffic_totals_daily') }} as totals on days.kpi_date = totals.kpi_date
 ),
@@ -77,7 +77,7 @@ traffic_by_{{ dim }} as (
 {%- endfor %}
 
 channel_sessions as (
-    select kpi_date, channel, sum(sessions) as sessions,
+    select kpi_date, channel, sum(sessions) as sessions
     from {{ ref('kpi_traffic_daily') }}
     group by kpi_date, channel
 ),
@@ -86,7 +86,7 @@ channel_share as (
     select
         kpi_date,
         channel,
-        {{ ratio('channel_share', 'sessions', 'sum(sessions) over (partition by kpi_date)') }},
+        {{ ratio('channel_share', 'sessions', 'sum(sessions) over (partition by kpi_date)') }}
     from channel_sessions
 ),
 
@@ -95,7 +95,7 @@ funnel_steps as (
         kpi_date,
         funnel_step,
         step_number,
-        {{ ratio('funnel_step_rate', 'sum(step_sessions)', 'sum(previous_step_sessions)') }},
+        {{ ratio('funnel_step_rate', 'sum(step_sessions)', 'sum(previous_step_sessions)') }}
     from {{ ref('kpi_funnel_daily') }}
     group by kpi_date, funnel_step, step_number
 ),
@@ -109,7 +109,7 @@ funnel_all as (
             'funnel_step_rate',
             'coalesce(sum(funnel.step_sessions), 0)',
             'coalesce(sum(funnel.sessions), 0)',
-        ) }},
+        ) }}
     from days
     left join {{ ref('kpi_funnel_daily') }} as funnel
         on days.kpi_date = funnel.kpi_date
@@ -119,7 +119,6 @@ funnel_all as (
 
 orders_all as (
     select
-        days.kpi_date,
         {%- for kpi_id in order_measures %}
         coalesce(orders_by_day.{{ kpi_id }}, 0) as {{ kpi_id }},
         {%- endfor %}
@@ -128,6 +127,7 @@ orders_all as (
         coalesce(orders_by_day.{{ kpi_id }}_denominator, 0) as {{ kpi_id }}_denominator,
         orders_by_day.{{ kpi_id }},
         {%- endfor %}
+        days.kpi_date
     from days
     left join orders_by_day on days.kpi_date = orders_by_day.kpi_date
 ),
@@ -141,7 +141,6 @@ orders_by_{{ dim }} as (
 
 campaigns_all as (
     select
-        days.kpi_date,
         {%- for kpi_id in campaign_measures %}
         coalesce(campaigns_by_day.{{ kpi_id }}, 0) as {{ kpi_id }},
         {%- endfor %}
@@ -150,6 +149,7 @@ campaigns_all as (
         coalesce(campaigns_by_day.{{ kpi_id }}_denominator, 0) as {{ kpi_id }}_denominator,
         campaigns_by_day.{{ kpi_id }},
         {%- endfor %}
+        days.kpi_date
     from days
     left join campaigns_by_day on days.kpi_date = campaigns_by_day.kpi_date
 ),
@@ -176,7 +176,6 @@ service_by_{{ dim }} as (
 delivery_all as (
     select
         days.kpi_date,
-        coalesce(sum(delivery.overdue_open_shipments), 0) as overdue_open_shipments,
         {%- for kpi_id in delivery %}
         {{ ratio(
             kpi_id,
@@ -184,6 +183,7 @@ delivery_all as (
             'coalesce(sum(delivery.' ~ kpi_id ~ '_denominator), 0)',
         ) }},
         {%- endfor %}
+        coalesce(sum(delivery.overdue_open_shipments), 0) as overdue_open_shipments
     from days
     left join {{ ref('kpi_delivery_daily') }} as delivery on days.kpi_date = delivery.kpi_date
     group by days.kpi_date
@@ -241,7 +241,7 @@ select
     unioned.numerator,
     unioned.denominator,
     unioned.value,
-    kpis.unit,
+    kpis.unit
 from unioned
 inner join {{ ref('dim_kpis') }} as kpis on unioned.kpi_id = kpis.kpi_id
 where kpis.is_available

@@ -17,7 +17,7 @@ steps as (
         sum(case when reached_product_view then 1 else 0 end) as step_1,
         sum(case when reached_add_to_cart then 1 else 0 end) as step_2,
         sum(case when reached_begin_checkout then 1 else 0 end) as step_3,
-        sum(case when reached_purchase then 1 else 0 end) as step_4,
+        sum(case when reached_purchase then 1 else 0 end) as step_4
     from sessions
     group by session_date, channel, platform, device
 ),
@@ -34,7 +34,7 @@ long as (
         '{{ name }}' as funnel_step,
         step_{{ loop.index }} as step_sessions,
         step_{{ loop.index0 }} as previous_step_sessions,
-        step_0 as sessions,
+        step_0 as sessions
     from steps
     {{ 'union all' if not loop.last }}
     {%- endfor %}
@@ -52,5 +52,5 @@ select
     step_sessions,
     {{ ratio('funnel_step_rate', 'step_sessions', 'previous_step_sessions') }},
     1 - {{ safe_divide('step_sessions', 'previous_step_sessions') }} as funnel_drop_off_rate,
-    {{ ratio('funnel_cumulative_rate', 'step_sessions', 'sessions') }},
+    {{ ratio('funnel_cumulative_rate', 'step_sessions', 'sessions') }}
 from long

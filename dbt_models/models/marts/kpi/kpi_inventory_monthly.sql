@@ -25,7 +25,7 @@ opening as (
         coalesce(
             previous_day.on_hand_units,
             first_days.on_hand_units + first_days.units_sold - first_days.units_received
-        ) as opening_units,
+        ) as opening_units
     from first_days
     left join days as previous_day
         on first_days.category = previous_day.category
@@ -42,7 +42,7 @@ months as (
         avg(inventory_value) as average_inventory_value,
         sum(cogs) as cogs,
         sum(units_sold) as units_sold,
-        sum(units_received) as units_received,
+        sum(units_received) as units_received
     from days
     group by kpi_month, category
 )
@@ -61,7 +61,7 @@ select
         'sell_through_rate',
         'months.units_sold',
         'opening.opening_units + months.units_received',
-    ) }},
+    ) }}
 from months
 inner join opening
     on months.kpi_month = opening.kpi_month

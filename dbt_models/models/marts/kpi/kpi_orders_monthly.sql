@@ -12,7 +12,7 @@ customer_months as (
     select
         cast({{ dbt.date_trunc('month', 'order_date') }} as date) as kpi_month,
         customer_id,
-        count(*) as valid_orders,
+        count(*) as valid_orders
     from {{ ref('fct_orders') }}
     where is_valid
     group by kpi_month, customer_id
@@ -25,7 +25,7 @@ repeat_customers as (
             'repeat_customer_rate',
             'sum(case when valid_orders >= 2 then 1 else 0 end)',
             'count(*)',
-        ) }},
+        ) }}
     from customer_months
     group by kpi_month
 )
@@ -34,6 +34,6 @@ select
     orders.*,
     repeat_customers.repeat_customer_rate_numerator,
     repeat_customers.repeat_customer_rate_denominator,
-    repeat_customers.repeat_customer_rate,
+    repeat_customers.repeat_customer_rate
 from orders
 left join repeat_customers on orders.kpi_month = repeat_customers.kpi_month

@@ -12,10 +12,10 @@ as_of as (
 ),
 
 by_tier as (
-    select cohort_month, member_tier_at_first_order as member_tier, has_repurchased_in_window,
+    select cohort_month, member_tier_at_first_order as member_tier, has_repurchased_in_window
     from cohorts
     union all
-    select cohort_month, 'all' as member_tier, has_repurchased_in_window,
+    select cohort_month, 'all' as member_tier, has_repurchased_in_window
     from cohorts
 )
 
@@ -30,7 +30,7 @@ select
     {{ dbt.dateadd(
         'day', var('repurchase_window_days'), dbt.last_day('by_tier.cohort_month', 'month')
     ) }} <= max(as_of.as_of_date) as is_complete,
-    max(as_of.as_of_date) as as_of_date,
+    max(as_of.as_of_date) as as_of_date
 from by_tier
 cross join as_of
 group by by_tier.cohort_month, by_tier.member_tier

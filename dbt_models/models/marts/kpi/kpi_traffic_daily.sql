@@ -8,5 +8,5 @@ traffic as (
 
 select
     *,
-    {{ ratio('channel_share', 'sessions', 'sum(sessions) over (partition by kpi_date)') }},
+    {{ ratio('channel_share', 'sessions', 'sum(sessions) over (partition by kpi_date)') }}
 from traffic

@@ -7,7 +7,7 @@ traffic as (
 ),
 
 registrations as (
-    select registered_date, count(*) as registrations,
+    select registered_date, count(*) as registrations
     from {{ ref('dim_customers') }}
     group by registered_date
 )
@@ -19,6 +19,6 @@ select
         'registration_rate',
         'coalesce(registrations.registrations, 0)',
         'traffic.new_visitor_share_numerator',
-    ) }},
+    ) }}
 from traffic
 left join registrations on traffic.kpi_date = registrations.registered_date

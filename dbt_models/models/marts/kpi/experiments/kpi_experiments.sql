@@ -19,7 +19,7 @@ variants as (
         bool_or(is_control) as is_control,
         max(planned_share) as planned_share,
         count(*) as units,
-        count(case when has_converted then 1 end) as converters,
+        count(case when has_converted then 1 end) as converters
     from units
     group by experiment_id, variant
 ),
@@ -27,7 +27,7 @@ variants as (
 variants_expected as (
     select
         *,
-        planned_share * sum(units) over (partition by experiment_id) as expected_units,
+        planned_share * sum(units) over (partition by experiment_id) as expected_units
     from variants
 ),
 
@@ -40,7 +40,7 @@ experiments as (
         bool_or(coalesce(planned_share, 0) <= 0) as has_unplanned_variant,
         sum(
             (units - expected_units) * (units - expected_units) / nullif(expected_units, 0)
-        ) as srm_chi_square,
+        ) as srm_chi_square
     from variants_expected
     group by experiment_id
 ),
@@ -65,7 +65,7 @@ compared as (
         case when not variants.is_control then {{ unpooled_standard_error(
             'variants.converters', 'variants.units',
             'experiments.control_converters', 'experiments.control_units',
-        ) }} end as unpooled_standard_error,
+        ) }} end as unpooled_standard_error
     from variants
     inner join experiments on variants.experiment_id = experiments.experiment_id
 ),
@@ -76,7 +76,7 @@ tested as (
         {{ safe_divide('converters', 'units') }}
         - {{ safe_divide('control_converters', 'control_units') }} as difference,
         {{ two_sided_p_value('z_statistic') }} as p_value,
-        {{ chi_square_p_value('srm_chi_square', 'srm_degrees_of_freedom') }} as srm_p_value,
+        {{ chi_square_p_value('srm_chi_square', 'srm_degrees_of_freedom') }} as srm_p_value
     from compared
 )
 
@@ -107,5 +107,5 @@ select
     srm_degrees_of_freedom,
     srm_p_value,
     has_unplanned_variant
-    or coalesce(srm_p_value < {{ var('srm_alpha', 0.001) }}, false) as has_sample_ratio_mismatch,
+    or coalesce(srm_p_value < {{ var('srm_alpha', 0.001) }}, false) as has_sample_ratio_mismatch
 from tested

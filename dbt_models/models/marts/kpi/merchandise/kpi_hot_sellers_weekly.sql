@@ -19,14 +19,14 @@ calendar as (
 ),
 
 data_range as (
-    select min(sales_date) as first_day, max(sales_date) as last_day,
+    select min(sales_date) as first_day, max(sales_date) as last_day
     from sales
 ),
 
 weeks as (
     select
         calendar.week_start,
-        max(calendar.date_day) as week_end,
+        max(calendar.date_day) as week_end
     from calendar
     inner join data_range
         on calendar.date_day between data_range.first_day and data_range.last_day
@@ -41,7 +41,7 @@ product_weeks as (
         weeks.week_start,
         weeks.week_end,
         products.product_id,
-        products.category,
+        products.category
     from weeks
     inner join products
         -- an unknown launch date: on sale since before the data
@@ -73,7 +73,7 @@ windows as (
                 when sales.sales_date > {{ dbt.dateadd('day', -28, 'product_weeks.week_end') }}
                     then sales.net_revenue
             end
-        ), 0) as trailing_28d_net_revenue,
+        ), 0) as trailing_28d_net_revenue
     from product_weeks
     left join sales
         on product_weeks.product_id = sales.product_id
@@ -90,7 +90,7 @@ ranked as (
         product_weeks.category,
         cast(windows.trailing_28d_units as bigint) as trailing_28d_units,
         cast(windows.prior_28d_units as bigint) as prior_28d_units,
-        windows.trailing_28d_net_revenue,
+        windows.trailing_28d_net_revenue
     from product_weeks
     inner join windows
         on product_weeks.week_start = windows.week_start
@@ -104,7 +104,7 @@ thresholds as (
         count(*) as category_products,
         cast(
             percentile_cont(0.95) within group (order by trailing_28d_net_revenue) as double
-        ) as category_revenue_p95,
+        ) as category_revenue_p95
     from ranked
     group by week_start, category
 ),
@@ -118,7 +118,7 @@ flagged as (
         and ranked.trailing_28d_net_revenue >= thresholds.category_revenue_p95
             as is_top_5_percent,
         -- integer comparison, so exactly 1.1 × counts as growth
-        10 * ranked.trailing_28d_units >= 11 * ranked.prior_28d_units as has_unit_growth,
+        10 * ranked.trailing_28d_units >= 11 * ranked.prior_28d_units as has_unit_growth
     from ranked
     inner join thresholds
         on ranked.week_start = thresholds.week_start
@@ -137,5 +137,5 @@ select
     category_revenue_p95,
     is_top_5_percent,
     has_unit_growth,
-    is_top_5_percent and has_unit_growth as is_hot_seller,
+    is_top_5_percent and has_unit_growth as is_hot_seller
 from flagged

@@ -25,7 +25,7 @@ sales as (
 month_ends as (
     select
         cast({{ dbt.date_trunc('month', 'snapshot_date') }} as date) as kpi_month,
-        max(snapshot_date) as month_end_date,
+        max(snapshot_date) as month_end_date
     from inventory
     group by cast({{ dbt.date_trunc('month', 'snapshot_date') }} as date)
 ),
@@ -34,7 +34,7 @@ active_product_days as (
     select
         cast({{ dbt.date_trunc('month', 'inventory.snapshot_date') }} as date) as kpi_month,
         products.category,
-        inventory.on_hand_units,
+        inventory.on_hand_units
     from inventory
     inner join products on inventory.product_id = products.product_id
     where {{ is_active_product('products', 'inventory.snapshot_date') }}
@@ -44,7 +44,7 @@ recent_sales as (
     select
         month_ends.kpi_month,
         sales.product_id,
-        sum(sales.units_sold) as units_sold,
+        sum(sales.units_sold) as units_sold
     from month_ends
     inner join sales
         on sales.sales_date <= month_ends.month_end_date
@@ -57,7 +57,7 @@ month_end_products as (
         month_ends.kpi_month,
         products.category,
         coalesce(stock.on_hand_units, 0) > 0
-        and coalesce(recent_sales.units_sold, 0) = 0 as is_slow_moving,
+        and coalesce(recent_sales.units_sold, 0) = 0 as is_slow_moving
     from month_ends
     inner join products
         on {{ is_active_product('products', 'month_ends.month_end_date') }}
@@ -73,27 +73,27 @@ category_sales as (
     select
         cast({{ dbt.date_trunc('month', 'sales.sales_date') }} as date) as kpi_month,
         products.category,
-        sales.net_revenue,
+        sales.net_revenue
     from sales
     inner join products on sales.product_id = products.product_id
 ),
 
 active_product_days_and_all as (
-    select kpi_month, category, on_hand_units, from active_product_days
+    select kpi_month, category, on_hand_units from active_product_days
     union all
-    select kpi_month, 'all' as category, on_hand_units, from active_product_days
+    select kpi_month, 'all' as category, on_hand_units from active_product_days
 ),
 
 month_end_products_and_all as (
-    select kpi_month, category, is_slow_moving, from month_end_products
+    select kpi_month, category, is_slow_moving from month_end_products
     union all
-    select kpi_month, 'all' as category, is_slow_moving, from month_end_products
+    select kpi_month, 'all' as category, is_slow_moving from month_end_products
 ),
 
 category_sales_and_all as (
-    select kpi_month, category, net_revenue, from category_sales
+    select kpi_month, category, net_revenue from category_sales
     union all
-    select kpi_month, 'all' as category, net_revenue, from category_sales
+    select kpi_month, 'all' as category, net_revenue from category_sales
 ),
 
 stockouts as (
@@ -101,7 +101,7 @@ stockouts as (
         kpi_month,
         category,
         count(*) as active_product_days,
-        count(case when on_hand_units = 0 then 1 end) as stocked_out_product_days,
+        count(case when on_hand_units = 0 then 1 end) as stocked_out_product_days
     from active_product_days_and_all
     group by kpi_month, category
 ),
@@ -111,7 +111,7 @@ assortment as (
         kpi_month,
         category,
         count(*) as active_products,
-        count(case when is_slow_moving then 1 end) as slow_moving_products,
+        count(case when is_slow_moving then 1 end) as slow_moving_products
     from month_end_products_and_all
     group by kpi_month, category
 ),
@@ -120,17 +120,17 @@ revenue as (
     select
         kpi_month,
         category,
-        cast(sum(net_revenue) as decimal(18, 2)) as net_revenue,
+        cast(sum(net_revenue) as decimal(18, 2)) as net_revenue
     from category_sales_and_all
     group by kpi_month, category
 ),
 
 months_categories as (
-    select kpi_month, category, from stockouts
+    select kpi_month, category from stockouts
     union
-    select kpi_month, category, from assortment
+    select kpi_month, category from assortment
     union
-    select kpi_month, category, from revenue
+    select kpi_month, category from revenue
 )
 
 select
@@ -153,7 +153,7 @@ select
         'category_sales_share',
         'coalesce(revenue.net_revenue, 0)',
         'coalesce(shop_revenue.net_revenue, 0)',
-    ) }},
+    ) }}
 from months_categories
 left join month_ends on months_categories.kpi_month = month_ends.kpi_month
 left join stockouts

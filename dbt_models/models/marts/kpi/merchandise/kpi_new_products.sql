@@ -28,7 +28,7 @@ purchase_orders as (
 ),
 
 data_range as (
-    select min(sales_date) as first_day, max(sales_date) as last_day,
+    select min(sales_date) as first_day, max(sales_date) as last_day
     from sales
 ),
 
@@ -40,7 +40,7 @@ launches as (
         cast({{ dbt.date_trunc('month', 'products.launched_date') }} as date) as launch_month,
         cast({{ dbt.dateadd('day', 29, 'products.launched_date') }} as date) as window_end_date,
         {{ dbt.dateadd('day', 29, 'products.launched_date') }} <= data_range.last_day
-            as is_complete,
+            as is_complete
     from products
     inner join data_range
         on products.launched_date between data_range.first_day and data_range.last_day
@@ -50,7 +50,7 @@ first30_sales as (
     select
         launches.product_id,
         sum(sales.units_sold) as units_sold,
-        sum(sales.net_revenue) as net_revenue,
+        sum(sales.net_revenue) as net_revenue
     from launches
     inner join sales
         on launches.product_id = sales.product_id
@@ -61,7 +61,7 @@ first30_sales as (
 first30_receipts as (
     select
         launches.product_id,
-        sum(purchase_orders.qty_received) as units_received,
+        sum(purchase_orders.qty_received) as units_received
     from launches
     inner join purchase_orders
         on launches.product_id = purchase_orders.product_id
@@ -78,7 +78,7 @@ first30 as (
         ) as opening_units,
         cast(coalesce(first30_sales.units_sold, 0) as bigint) as first30_units,
         cast(coalesce(first30_sales.net_revenue, 0) as decimal(18, 2)) as first30_net_revenue,
-        cast(coalesce(first30_receipts.units_received, 0) as bigint) as first30_units_received,
+        cast(coalesce(first30_receipts.units_received, 0) as bigint) as first30_units_received
     from launches
     left join inventory as launch_stock
         on launches.product_id = launch_stock.product_id
@@ -94,7 +94,7 @@ with_sell_through as (
             'first30_sell_through',
             'first30_units',
             'opening_units + first30_units_received',
-        ) }},
+        ) }}
     from first30
 ),
 
@@ -107,7 +107,7 @@ category_medians as (
         cast(percentile_cont(0.5) within group (order by first30_net_revenue) as double)
             as category_median_net_revenue,
         cast(percentile_cont(0.5) within group (order by first30_sell_through) as double)
-            as category_median_sell_through,
+            as category_median_sell_through
     from with_sell_through
     where is_complete
     group by category
@@ -143,6 +143,6 @@ select
         'sell_through_to_category_median',
         'with_sell_through.first30_sell_through',
         'category_medians.category_median_sell_through',
-    ) }},
+    ) }}
 from with_sell_through
 left join category_medians on with_sell_through.category = category_medians.category

@@ -24,14 +24,14 @@ calendar as (
 ),
 
 data_range as (
-    select min(sales_date) as first_day, max(sales_date) as last_day,
+    select min(sales_date) as first_day, max(sales_date) as last_day
     from sales
 ),
 
 months as (
     select
         calendar.month_start as kpi_month,
-        max(calendar.date_day) as month_end_date,
+        max(calendar.date_day) as month_end_date
     from calendar
     inner join data_range
         on calendar.date_day between data_range.first_day and data_range.last_day
@@ -42,7 +42,7 @@ monthly_units as (
     select
         product_id,
         cast({{ dbt.date_trunc('month', 'sales_date') }} as date) as sales_month,
-        sum(units_sold) as units_sold,
+        sum(units_sold) as units_sold
     from sales
     group by product_id, cast({{ dbt.date_trunc('month', 'sales_date') }} as date)
 ),
@@ -61,7 +61,7 @@ product_months as (
         cast({{ dbt.dateadd('month', -5, 'months.kpi_month') }} as date) as prior_window_start,
         coalesce(products.launched_date >= data_range.first_day, false)
         or {{ dbt.dateadd('month', -5, 'months.kpi_month') }} >= data_range.first_day
-            as has_full_history,
+            as has_full_history
     from months
     cross join data_range
     -- an unknown launch date: on sale since before the data (never in introduction)
@@ -84,7 +84,7 @@ windows as (
                 when monthly_units.sales_month < product_months.trailing_window_start
                     then monthly_units.units_sold
             end
-        ), 0) as prior_3_month_units,
+        ), 0) as prior_3_month_units
     from product_months
     left join monthly_units
         on product_months.product_id = monthly_units.product_id
@@ -117,7 +117,7 @@ select
         when 10 * windows.trailing_3_month_units <= 8 * windows.prior_3_month_units
             then 'decline'
         else 'maturity'
-    end as lifecycle_stage,
+    end as lifecycle_stage
 from product_months
 inner join windows
     on product_months.kpi_month = windows.kpi_month

@@ -43,7 +43,7 @@ daily_parts as (
             else {{ dbt.concat(['dimension', "':'", 'dimension_value']) }}
         end as scope,
         numerator,
-        denominator,
+        denominator
     from kpi_daily
     -- not additive over days: distinct visitors, medians and p90s, stock counts
     where
@@ -63,7 +63,7 @@ monthly_parts as (
         'repeat_customer_rate' as kpi_id,
         'all' as scope,
         cast(repeat_customer_rate_numerator as double) as numerator,
-        cast(repeat_customer_rate_denominator as double) as denominator,
+        cast(repeat_customer_rate_denominator as double) as denominator
     from orders_monthly
     {%- for kpi_id in inventory %}
     union all
@@ -75,7 +75,7 @@ monthly_parts as (
             else {{ dbt.concat(["'category:'", 'category']) }}
         end as scope,
         cast({{ kpi_id }}_numerator as double) as numerator,
-        cast({{ kpi_id }}_denominator as double) as denominator,
+        cast({{ kpi_id }}_denominator as double) as denominator
     from inventory_monthly
     {%- endfor %}
 ),
@@ -83,7 +83,7 @@ monthly_parts as (
 data_months as (
     select
         cast({{ dbt.date_trunc('month', 'min(kpi_date)') }} as date) as first_month,
-        cast({{ dbt.date_trunc('month', 'max(kpi_date)') }} as date) as last_month,
+        cast({{ dbt.date_trunc('month', 'max(kpi_date)') }} as date) as last_month
     from kpi_daily
 ),
 
@@ -103,7 +103,7 @@ actuals as (
         case
             when count(denominator) = 0 then sum(numerator)
             else {{ safe_divide('sum(numerator)', 'sum(denominator)') }}
-        end as actual,
+        end as actual
     from parts
     group by month, kpi_id, scope
 ),
@@ -124,7 +124,7 @@ attained as (
             when kpis.higher_is_better
                 then {{ safe_divide('actuals.actual', 'targets.target_value') }}
             else {{ safe_divide('targets.target_value', 'actuals.actual') }}
-        end as attainment,
+        end as attainment
     from targets
     inner join kpis on targets.kpi_id = kpis.kpi_id and kpis.is_available
     inner join data_months
@@ -138,7 +138,7 @@ attained as (
 scored as (
     select
         *,
-        case when attainment > {{ cap }} then {{ cap }} else attainment end * weight as score,
+        case when attainment > {{ cap }} then {{ cap }} else attainment end * weight as score
     from attained
 )
 
@@ -159,5 +159,5 @@ select
     -- inputs must publish the same figures
     cast(
         sum(cast(score as decimal(38, 12))) over (partition by month, owner_team) as double
-    ) as team_score,
+    ) as team_score
 from scored

@@ -12,7 +12,7 @@ orders_daily as (
 valid_orders_daily as (
     select
         kpi_date,
-        sum(orders) as orders,
+        sum(orders) as orders
     from orders_daily
     group by kpi_date
 ),

@@ -28,7 +28,7 @@ data_range as (
         min(shipped_date) as first_day,
         greatest(
             max(shipped_date), coalesce(max(closed_date), max(shipped_date))
-        ) as last_day,
+        ) as last_day
     from shipments
 ),
 
@@ -39,7 +39,7 @@ carriers as (
 carrier_days as (
     select
         calendar.date_day as kpi_date,
-        carriers.carrier,
+        carriers.carrier
     from calendar
     inner join data_range
         on calendar.date_day between data_range.first_day and data_range.last_day
@@ -56,7 +56,7 @@ deliveries as (
         cast(sum(cast(delivery_days as decimal(38, 12))) as double) as delivery_days_total,
         cast(
             percentile_cont(0.9) within group (order by delivery_days) as double
-        ) as delivery_days_p90,
+        ) as delivery_days_p90
     from shipments
     where is_delivered
     group by delivered_date, carrier
@@ -71,7 +71,7 @@ dispatched as (
             partition by shipments.order_id
             order by shipments.shipped_at, shipments.shipment_id
         ) = 1 as is_first_shipment,
-        coalesce(case when orders.is_valid then orders.net_revenue end, 0) as order_net_revenue,
+        coalesce(case when orders.is_valid then orders.net_revenue end, 0) as order_net_revenue
     from shipments
     left join orders on shipments.order_id = orders.order_id
 ),
@@ -83,7 +83,7 @@ dispatches as (
         sum(shipping_cost) as shipping_cost,
         count(case when is_first_shipment then 1 end) as shipped_orders,
         sum(case when is_first_shipment then order_net_revenue else 0 end)
-            as shipped_net_revenue,
+            as shipped_net_revenue
     from dispatched
     group by shipped_date, carrier
 ),
@@ -91,11 +91,11 @@ dispatches as (
 -- A shipment is overdue and open from its promised date until the day it closes (exclusive):
 -- +1 on the promised date, −1 on the closing date, summed up to each day.
 overdue_events as (
-    select promised_date as kpi_date, carrier, 1 as overdue_change,
+    select promised_date as kpi_date, carrier, 1 as overdue_change
     from shipments
     where closed_date is null or closed_date > promised_date
     union all
-    select closed_date as kpi_date, carrier, -1 as overdue_change,
+    select closed_date as kpi_date, carrier, -1 as overdue_change
     from shipments
     where closed_date > promised_date
 ),
@@ -104,7 +104,7 @@ overdue_changes as (
     select
         kpi_date,
         carrier,
-        sum(overdue_change) as overdue_change,
+        sum(overdue_change) as overdue_change
     from overdue_events
     group by kpi_date, carrier
 )
@@ -137,7 +137,7 @@ select
         'shipping_cost_ratio',
         'coalesce(dispatches.shipping_cost, 0)',
         'coalesce(dispatches.shipped_net_revenue, 0)',
-    ) }},
+    ) }}
 from carrier_days
 left join deliveries
     on carrier_days.kpi_date = deliveries.kpi_date

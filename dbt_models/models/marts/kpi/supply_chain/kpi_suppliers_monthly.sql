@@ -17,7 +17,7 @@ as_of as (
     select
         greatest(
             max(ordered_date), coalesce(max(received_date), max(ordered_date))
-        ) as last_day,
+        ) as last_day
     from purchase_orders
 ),
 
@@ -27,7 +27,7 @@ expected as (
         purchase_orders.supplier_id,
         count(*) as expected_purchase_orders,
         cast(sum(purchase_orders.qty_ordered) as bigint) as qty_ordered,
-        cast(sum(coalesce(purchase_orders.qty_received, 0)) as bigint) as qty_received,
+        cast(sum(coalesce(purchase_orders.qty_received, 0)) as bigint) as qty_received
     from purchase_orders
     inner join as_of on purchase_orders.expected_date <= as_of.last_day
     group by
@@ -43,16 +43,16 @@ received as (
         count(case when received_at <= expected_at then 1 end) as on_time_purchase_orders,
         cast(
             percentile_cont(0.5) within group (order by lead_time_days) as double
-        ) as supplier_lead_time_days,
+        ) as supplier_lead_time_days
     from purchase_orders
     where is_received
     group by cast({{ dbt.date_trunc('month', 'received_date') }} as date), supplier_id
 ),
 
 supplier_months as (
-    select kpi_month, supplier_id, from expected
+    select kpi_month, supplier_id from expected
     union
-    select kpi_month, supplier_id, from received
+    select kpi_month, supplier_id from received
 )
 
 select
@@ -70,7 +70,7 @@ select
         'coalesce(received.on_time_purchase_orders, 0)',
         'coalesce(received.received_purchase_orders, 0)',
     ) }},
-    received.supplier_lead_time_days,
+    received.supplier_lead_time_days
 from supplier_months
 left join expected
     on supplier_months.kpi_month = expected.kpi_month
