@@ -105,3 +105,25 @@
 {% macro load_manifest() -%}
     {{ api.Relation.create(database=target.database, schema='raw', identifier='_load_manifest') }}
 {%- endmacro %}
+
+{#-
+    The keys an incremental fact rebuilds because their rows were restated since they were
+    built: the distinct `key` of the rows of the fact (`this`) whose `compared` columns differ
+    (NULLs compare equal) from the row they would be built as now, read from `current` (a
+    relation or CTE of the fact's rows as built now, matched on `match_on`). A product's new
+    category or a cost version dated back changes rows whose own files were loaded long ago,
+    which neither the watermark nor the build window of `in_build_window` reaches.
+-#}
+{% macro restated_keys(current, key, match_on, compared) -%}
+    {%- set matches, differences = [], [] -%}
+    {%- for column in match_on -%}
+        {%- do matches.append('built.' ~ column ~ ' = current_rows.' ~ column) -%}
+    {%- endfor -%}
+    {%- for column in compared -%}
+        {%- do differences.append('built.' ~ column ~ ' is distinct from current_rows.' ~ column) -%}
+    {%- endfor -%}
+    select distinct built.{{ key }} from {{ this }} as built
+    inner join {{ current }} as current_rows
+        on {{ matches | join('\n        and ') }}
+    where {{ differences | join('\n    or ') }}
+{%- endmacro %}

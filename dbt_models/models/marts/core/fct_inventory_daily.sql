@@ -40,38 +40,42 @@ days as (
         max(_delivery_date) as delivery_date
     from day_loads
     group by business_date
+),
+
+stock as (
+    select
+        inventory.snapshot_date,
+        inventory.product_id,
+        products.category,
+        products.subcategory,
+        inventory.on_hand_units,
+        inventory.inventory_value,
+        inventory.units_sold,
+        inventory.cogs,
+        inventory.units_received
+    from inventory
+    left join products on inventory.product_id = products.product_id
 )
 {%- if is_incremental() %},
 
 restated as (
-    select distinct built.snapshot_date from {{ this }} as built
-    inner join inventory
-        on built.snapshot_date = inventory.snapshot_date
-        and built.product_id = inventory.product_id
-    left join products on built.product_id = products.product_id
-    where built.category is distinct from products.category
-    or built.subcategory is distinct from products.subcategory
-    or built.cogs is distinct from inventory.cogs
+    {{ restated_keys(
+        'stock',
+        'snapshot_date',
+        match_on=['snapshot_date', 'product_id'],
+        compared=['category', 'subcategory', 'cogs'],
+    ) }}
 )
 {%- endif %}
 
 select
-    inventory.snapshot_date,
-    inventory.product_id,
-    products.category,
-    products.subcategory,
-    inventory.on_hand_units,
-    inventory.inventory_value,
-    inventory.units_sold,
-    inventory.cogs,
-    inventory.units_received,
+    stock.*,
     days.loaded_at as _loaded_at,
     days.delivery_date as _delivery_date,
     '{{ invocation_id }}' as _dbt_invocation_id
-from inventory
-inner join days on inventory.snapshot_date = days.business_date
-left join products on inventory.product_id = products.product_id
+from stock
+inner join days on stock.snapshot_date = days.business_date
 {%- if is_incremental() %}
 where {{ in_build_window('days.delivery_date', 'days.loaded_at') }}
-or inventory.snapshot_date in (select snapshot_date from restated)
+or stock.snapshot_date in (select snapshot_date from restated)
 {%- endif %}

@@ -20,13 +20,12 @@ order_loads as (
 {%- if is_incremental() %},
 
 restated as (
-    select built.order_id from {{ this }} as built
-    inner join order_items
-        on built.order_id = order_items.order_id
-        and built.line_number = order_items.line_number
-    where built.category is distinct from order_items.category
-    or built.subcategory is distinct from order_items.subcategory
-    or built.unit_cost is distinct from order_items.unit_cost
+    {{ restated_keys(
+        'order_items',
+        'order_id',
+        match_on=['order_id', 'line_number'],
+        compared=['category', 'subcategory', 'unit_cost'],
+    ) }}
 )
 {%- endif %}
 

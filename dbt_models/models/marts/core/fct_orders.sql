@@ -28,9 +28,7 @@ order_loads as (
 {%- if is_incremental() %},
 
 restated as (
-    select built.order_id from {{ this }} as built
-    inner join orders on built.order_id = orders.order_id
-    where built.cogs is distinct from orders.cogs
+    {{ restated_keys('orders', 'order_id', match_on=['order_id'], compared=['cogs']) }}
 )
 {%- endif %}
 
