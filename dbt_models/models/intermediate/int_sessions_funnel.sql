@@ -21,42 +21,22 @@ events as (
     {%- endif %}
 ),
 
-product_views as (
-    select session_id, min(event_at) as reached_at
-    from events
-    where event_type = 'product_view'
-    group by session_id
-),
+-- One CTE per step: the sessions reaching it, when (their first event of the step at or after
+-- reaching the previous one).
+{%- for step in funnel_steps() %}
 
-carts as (
+{{ step }}_sessions as (
     select events.session_id, min(events.event_at) as reached_at
     from events
-    inner join product_views
-        on events.session_id = product_views.session_id
-        and events.event_at >= product_views.reached_at
-    where events.event_type = 'add_to_cart'
+    {% if not loop.first -%}
+    inner join {{ loop.previtem }}_sessions as previous_step
+        on events.session_id = previous_step.session_id
+        and events.event_at >= previous_step.reached_at
+    {% endif -%}
+    where events.event_type = '{{ step }}'
     group by events.session_id
 ),
-
-checkouts as (
-    select events.session_id, min(events.event_at) as reached_at
-    from events
-    inner join carts
-        on events.session_id = carts.session_id
-        and events.event_at >= carts.reached_at
-    where events.event_type = 'begin_checkout'
-    group by events.session_id
-),
-
-funnel_purchases as (
-    select events.session_id, min(events.event_at) as reached_at
-    from events
-    inner join checkouts
-        on events.session_id = checkouts.session_id
-        and events.event_at >= checkouts.reached_at
-    where events.event_type = 'purchase'
-    group by events.session_id
-),
+{%- endfor %}
 
 activity as (
     select
@@ -76,14 +56,12 @@ select
     activity.page_views,
     activity.purchases,
     activity.purchases > 0 as has_purchase,
-    product_views.session_id is not null as reached_product_view,
-    carts.session_id is not null as reached_add_to_cart,
-    checkouts.session_id is not null as reached_begin_checkout,
-    funnel_purchases.session_id is not null as reached_purchase,
+    {%- for step in funnel_steps() %}
+    {{ step }}_sessions.session_id is not null as reached_{{ step }},
+    {%- endfor %}
     activity._loaded_at,
     activity._delivery_date
 from activity
-left join product_views on activity.session_id = product_views.session_id
-left join carts on activity.session_id = carts.session_id
-left join checkouts on activity.session_id = checkouts.session_id
-left join funnel_purchases on activity.session_id = funnel_purchases.session_id
+{%- for step in funnel_steps() %}
+left join {{ step }}_sessions on activity.session_id = {{ step }}_sessions.session_id
+{%- endfor %}

@@ -23,8 +23,7 @@ steps as (
 ),
 
 long as (
-    {%- set names = ['product_view', 'add_to_cart', 'begin_checkout', 'purchase'] %}
-    {%- for name in names %}
+    {%- for name in funnel_steps() %}
     select
         kpi_date,
         channel,
