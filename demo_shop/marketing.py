@@ -3,7 +3,9 @@
 Clicks follow the sessions each campaign brought (a click becomes a tracked session with
 ``LANDING_RATE``); spend is clicks times a noisy cost per click. For the truth campaign the
 spend is instead set from its attributed net revenue -- computed here with the attribution
-rule of ``truths.CampaignReturn`` -- so ROAS equals the planted value up to cent rounding.
+rule of ``truths.CampaignReturn`` (``attribution.sql``) -- so ROAS equals the planted value up
+to cent rounding. tests/demo_shop/test_truths.py checks that rule, order by order, against
+the pipeline's own attribution (int_orders_attributed) built on the generated files.
 """
 
 from __future__ import annotations
@@ -21,6 +23,21 @@ from .truths import CAMPAIGN_RETURN, CHANNELS
 from .writer import Column, LandingWriter
 
 ATTRIBUTION_SQL = resources.files(__package__).joinpath("attribution.sql").read_text()
+
+
+def credit_orders(orders: pa.Table, touches: pa.Table) -> dict[str, np.ndarray]:
+    """The orders credited to a campaign, last non-direct touch, 7 days (``attribution.sql``):
+    each with its own columns and the ``session_no`` and ``campaign`` credited; orders without
+    a campaign session in the lookback are left out.
+
+    ``orders`` has ``order_no``, ``visitor`` and ``ordered_at``; ``touches`` (the campaign
+    sessions) ``visitor``, ``started_at``, ``session_no`` and ``campaign``; times in epoch
+    seconds.
+    """
+    with duckdb.connect() as con:
+        con.register("orders", orders)
+        con.register("touches", touches)
+        return con.execute(ATTRIBUTION_SQL).fetchnumpy()
 
 
 def attributed_net_revenue(shop: Shop, delivered: Delivered) -> np.ndarray:
@@ -43,12 +60,9 @@ def attributed_net_revenue(shop: Shop, delivered: Delivered) -> np.ndarray:
             "campaign": o.get("cs_campaign"),
         }
     )
-    with duckdb.connect() as con:
-        con.register("orders", orders)
-        con.register("touches", touches)
-        credited = con.execute(ATTRIBUTION_SQL).fetchnumpy()
+    credited = credit_orders(orders, touches)
     revenue = np.zeros(len(catalog.CAMPAIGN_IDS), dtype=np.int64)
-    revenue[credited["campaign"].astype(np.int64)] = credited["net"].astype(np.int64)
+    np.add.at(revenue, credited["campaign"].astype(np.int64), credited["net"].astype(np.int64))
     return revenue
 
 

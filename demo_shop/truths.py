@@ -103,8 +103,9 @@ class CampaignReturn:
     unit_price - Σ line discount_amount - order discount_amount - Σ refunds.amount of the
     order. ROAS = Σ net revenue of orders credited to ``campaign_id`` ÷ Σ ad_spend.spend.
 
-    The generator computes this attribution itself and sets the campaign's spend to match,
-    so the only error is rounding spend to cents per day: absolute ``tolerance``.
+    The generator computes this attribution itself (``attribution.sql``) and sets the
+    campaign's spend to match, so the only error is rounding spend to cents per day: absolute
+    ``tolerance``.
     """
 
     campaign_id: str = "CMP-03"

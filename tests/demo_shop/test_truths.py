@@ -2,16 +2,28 @@
 
 The SQL follows the recovery recipe in each truth's docstring (``truths.py``); latest
 versions are used for re-delivered tables. Expectations and tolerances come from there.
+Attribution alone is not written again here: the campaign return reads the pipeline's own
+(int_orders_attributed, built by dbt on the landing files), and a test checks it against the
+rule the generator plants with, order by order.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 
+from dagster_project.core import warehouse
+from dagster_project.core.settings import Settings
+from dagster_project.ingest import contract
+from dagster_project.ingest.loader import TableLoader
+from demo_shop import GenerationSummary
+from demo_shop.marketing import credit_orders
 from demo_shop.truths import (
     CAMPAIGN_RETURN,
     CARRIER_ON_TIME,
@@ -23,9 +35,39 @@ from demo_shop.truths import (
     TIER_REPURCHASE,
     ExperimentLift,
 )
+from tests.dbt_cli import run_dbt
 
 LAST_DAY = DEMO.start + timedelta(days=DEMO.days - 1)
 TZ = DEMO.timezone
+# What int_orders_attributed is built from.
+ATTRIBUTION_SOURCES = ("orders", "customers", "sessions")
+
+
+@pytest.fixture(scope="module")
+def attributed(
+    demo: tuple[Path, GenerationSummary], tmp_path_factory: pytest.TempPathFactory
+) -> pa.Table:
+    """int_orders_attributed as the pipeline builds it from the demo's landing files: its
+    sources loaded into a warehouse of their own, then `dbt run` of the model and its parents."""
+    out, _ = demo
+    settings = replace(Settings.from_env(), data_dir=tmp_path_factory.mktemp("attributed"))
+    with warehouse.connect(settings) as con:
+        for name in ATTRIBUTION_SOURCES:
+            TableLoader(con, out, contract.table(name)).load()
+    result = run_dbt(
+        settings.data_dir / "dbt",
+        "run",
+        "--quiet",
+        "--select",
+        "+int_orders_attributed",
+        data_dir=settings.data_dir,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    with warehouse.connect(settings, read_only=True) as con:
+        return con.sql(
+            "select order_id, campaign_id, attributed_session_id"
+            " from intermediate.int_orders_attributed"
+        ).to_arrow_table()
 
 
 def test_session_conversion_rate_per_channel(landing: duckdb.DuckDBPyConnection) -> None:
@@ -102,15 +144,15 @@ def test_repurchase_rate_90d_per_member_tier(landing: duckdb.DuckDBPyConnection)
     assert rates["none"] < rates["silver"] < rates["gold"]
 
 
-def test_campaign_roas(landing: duckdb.DuckDBPyConnection) -> None:
-    roas = landing.execute(
+def test_campaign_roas(landing: duckdb.DuckDBPyConnection, attributed: pa.Table) -> None:
+    con = landing.cursor()
+    con.register("attributed", attributed)
+    roas = con.execute(
         """
         with valid_orders as (
-            select latest_orders.order_id, latest_orders.ordered_at,
-                latest_orders.discount_amount, latest_customers.visitor_id,
+            select order_id, discount_amount,
             from latest_orders
-            inner join latest_customers using (customer_id)
-            where latest_orders.status <> 'cancelled'
+            where status <> 'cancelled'
         ),
         lines as (
             select order_id, sum(quantity * unit_price - discount_amount) as goods,
@@ -122,36 +164,78 @@ def test_campaign_roas(landing: duckdb.DuckDBPyConnection) -> None:
         ),
         order_net as (
             select
-                valid_orders.*,
+                valid_orders.order_id,
                 lines.goods - valid_orders.discount_amount
                     - coalesce(refunded.refunded, 0) as net_revenue,
             from valid_orders
             inner join lines using (order_id)
             left join refunded using (order_id)
-        ),
-        touches as (
-            select
-                order_net.order_id,
-                order_net.net_revenue,
-                sessions.campaign_id,
-                row_number() over (
-                    partition by order_net.order_id
-                    order by sessions.started_at desc, sessions.session_id desc
-                ) as touch_rank,
-            from order_net
-            inner join sessions
-                on sessions.visitor_id = order_net.visitor_id
-                and sessions.campaign_id is not null
-                and sessions.started_at
-                    between order_net.ordered_at - interval 7 day and order_net.ordered_at
         )
         select
-            (select sum(net_revenue) from touches where touch_rank = 1 and campaign_id = $1)
+            (
+                select sum(order_net.net_revenue)
+                from order_net
+                inner join attributed using (order_id)
+                where attributed.campaign_id = $1
+            )
             / (select sum(spend) from ad_spend where campaign_id = $1)
         """,
         [CAMPAIGN_RETURN.campaign_id],
     ).fetchone()[0]
+    con.close()
     assert float(roas) == pytest.approx(CAMPAIGN_RETURN.roas, abs=CAMPAIGN_RETURN.tolerance)
+
+
+def test_the_generator_attributes_every_order_as_the_pipeline_does(
+    landing: duckdb.DuckDBPyConnection, attributed: pa.Table
+) -> None:
+    """The rule the generator plants CampaignReturn with (``credit_orders``), applied to the
+    landing files, credits each valid order to the session and campaign the pipeline does."""
+    orders = landing.sql(
+        """
+        select
+            latest_orders.order_id as order_no,
+            latest_customers.visitor_id as visitor,
+            epoch(latest_orders.ordered_at) as ordered_at,
+        from latest_orders
+        inner join latest_customers using (customer_id)
+        where latest_orders.status <> 'cancelled'
+        """
+    ).to_arrow_table()
+    touches = landing.sql(
+        """
+        select
+            visitor_id as visitor,
+            epoch(started_at) as started_at,
+            session_id as session_no,
+            campaign_id as campaign,
+        from latest_sessions
+        where campaign_id is not null
+        """
+    ).to_arrow_table()
+    credited = credit_orders(orders, touches)
+    by_generator = dict(
+        zip(
+            credited["order_no"],
+            zip(credited["session_no"], credited["campaign"], strict=True),
+            strict=True,
+        )
+    )
+    valid = set(orders["order_no"].to_pylist())
+    by_pipeline = {
+        row["order_id"]: (row["attributed_session_id"], row["campaign_id"])
+        for row in attributed.to_pylist()
+        if row["order_id"] in valid
+    }
+    disagreeing = sorted(
+        order
+        for order in by_generator.keys() | by_pipeline.keys()
+        if by_generator.get(order) != by_pipeline.get(order)
+    )
+    assert len(by_generator) > 1000
+    assert disagreeing == [], [
+        (order, by_generator.get(order), by_pipeline.get(order)) for order in disagreeing[:5]
+    ]
 
 
 def _arms(landing: duckdb.DuckDBPyConnection, experiment_id: str) -> dict[str, tuple[int, int]]:
