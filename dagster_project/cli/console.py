@@ -19,7 +19,13 @@ from typing import Any
 
 import dagster as dg
 
-from dagster_project.quality.gate import check_label, stopped_by_a_blocking_check
+from dagster_project.quality.verdict import (
+    Outcome,
+    check_label,
+    outcome,
+    reason,
+    stopped_by_a_blocking_check,
+)
 
 # A run tag: "quiet" keeps dbt's lines out of the process's standard output.
 CONSOLE_TAG = "kpi/console"
@@ -114,22 +120,17 @@ class ProgressPrinter:
             self.counts[step]["models"] += 1
 
     def _evaluated(self, step: str, evaluation: dg.AssetCheckEvaluation) -> None:
-        counts = self.counts[step]
-        if evaluation.passed:
-            counts["passed"] += 1
-            return
-        label = check_label(evaluation)
-        if evaluation.severity == dg.AssetCheckSeverity.ERROR:
-            counts["failed"] += 1
-            self.line("", f"BLOCKS   {label}: {evaluation.description or 'failed'}")
-        else:
-            counts["warnings"] += 1
+        """Counted by its outcome in the verdict; a blocking check shown with what it found."""
+        result = outcome(evaluation)
+        self.counts[step][result] += 1
+        if result == Outcome.BLOCKED:
+            self.line("", f"BLOCKS   {check_label(evaluation)}: {reason(evaluation) or 'failed'}")
 
     def _step_ended(self, step: str, event: dg.DagsterEvent, now: float) -> None:
         counts = self.counts[step]
         checks = (
-            f"{counts['passed']:,} passed, {counts['warnings']:,} warnings, "
-            f"{counts['failed']:,} blocking"
+            f"{counts[Outcome.PASSED]:,} passed, {counts[Outcome.WARNED]:,} warnings, "
+            f"{counts[Outcome.BLOCKED]:,} blocking"
         )
         if step == DBT_STEP:
             self.line(

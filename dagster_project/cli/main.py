@@ -112,7 +112,7 @@ def refresh(
     from dagster_project.definitions import defs
     from dagster_project.orchestration.jobs import LAUNCHED_BY
     from dagster_project.publish.publication import published_path
-    from dagster_project.quality.gate import conclude, gate_for_run, published_as_of
+    from dagster_project.quality.verdict import conclude
 
     if not settings.landing_dir.is_dir():
         click.echo(f"warning: {settings.landing_dir} does not exist: every source is absent.")
@@ -124,28 +124,26 @@ def refresh(
             tags={LAUNCHED_BY: "cli"} | range_tags(first_day, last_day) | console.run_tags(verbose),
             run_config=console.run_config(verbose),
         )
-        gate = gate_for_run(instance, result.run_id)
-        refused = conclude(instance, result.run_id, settings, gate)
-        as_of = published_as_of(instance, result.run_id)
+        verdict = conclude(instance, result.run_id, settings)
     click.echo("")
-    warnings = gate.explained(gate.warnings)
+    warnings = verdict.warning_lines
     if warnings:
         click.echo(f"{len(warnings)} warnings (checks that failed without blocking publication):")
         click.echo("".join(f"  - {warning}\n" for warning in warnings), nl=False)
-    if refused:
+    if not verdict.published:
         # the last lines name each failing check and what it found (a file and its problem)
         sys.stdout.flush()
         click.echo(
             f"Error: run {result.run_id}: publication blocked; the published mart is unchanged "
             "(`kpi status` shows why a table blocks):\n"
-            + "".join(f"  {problem}\n" for problem in refused),
+            + "".join(f"  {problem}\n" for problem in verdict.problems),
             err=True,
             nl=False,
         )
         raise SystemExit(1)
     click.echo(
-        f"run {result.run_id}: published as of {as_of}: {gate.checks_passed:,} checks passed, "
-        f"{len(warnings)} warnings"
+        f"run {result.run_id}: published as of {verdict.published_as_of}: "
+        f"{verdict.checks_passed:,} checks passed, {len(warnings)} warnings"
     )
     click.echo(f"  mart    {published_path(settings)}")
     click.echo(f"  report  {settings.report_file}")

@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime
 
 import dagster as dg
+from tabulate import tabulate
 
 from dagster_project.core import warehouse
 from dagster_project.core.settings import Settings
@@ -14,19 +15,17 @@ from dagster_project.ingest.sql_templates import TEMPLATES, statement
 def _table(headers: list[str], rows: list[tuple]) -> str:
     """Rows under their headers; a column of text is aligned left, any other right."""
     text = [i == 0 or all(isinstance(row[i], str) for row in rows) for i in range(len(headers))]
-    cells = [headers] + [
+    cells = [
         ["" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in row]
         for row in rows
     ]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = [
-        "  ".join(
-            c.ljust(w) if left else c.rjust(w) for c, w, left in zip(row, widths, text, strict=True)
-        ).rstrip()
-        for row in cells
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return tabulate(
+        cells,
+        headers=headers,
+        tablefmt="simple",
+        colalign=["left" if left else "right" for left in text],
+        disable_numparse=True,  # cells are shown as they are: 1,234, file names, dates
+    )
 
 
 def _last_run() -> str:
@@ -48,9 +47,10 @@ def _last_run() -> str:
 
 
 def _blocking(con, settings: Settings, table: str | None) -> list[str]:
-    """Why the tables (or one) would block publication now: open failures, unbalanced files,
-    the rejected share, and the days a daily source missed up to the newest day delivered."""
-    from dagster_project.ingest.assets import contract_state
+    """Why the tables (or one) would block publication now: the contract check's verdict on
+    what the raw layer holds, with the days a daily source missed up to the newest day
+    delivered."""
+    from dagster_project.quality.contract import contract_verdict
 
     days = delivered_days(settings.landing_dir)
     problems = []
@@ -58,8 +58,7 @@ def _blocking(con, settings: Settings, table: str | None) -> list[str]:
         if table not in (None, spec.name):
             continue
         missing = missing_days(settings.landing_dir, spec.name, days[0], days[-1]) if days else []
-        state = contract_state(con, spec)
-        problems += state.blocking(settings.max_rejected_share, missing)
+        problems += contract_verdict(con, spec, settings.max_rejected_share, missing).blocking
     return problems
 
 

@@ -8,6 +8,7 @@
   are all loaded (or failed to load) unchanged does not run again.
 - ``freshness_schedule``: hourly freshness checks of the daily sources and the publication.
 - ``alert_on_run_failure``: a failed run sends the same alert as a refused publication.
+- ``alert_on_stale_data``: a freshness check that finds its asset stale sends an alert.
 """
 
 import json
@@ -23,7 +24,8 @@ from dagster_project.core.settings import Settings
 from dagster_project.ingest.landing_days import FileStat, LandingDay, complete_landing_days
 from dagster_project.ingest.loader import recorded_files
 from dagster_project.orchestration.jobs import LAUNCHED_BY, freshness_job, refresh_job
-from dagster_project.quality.gate import conclude
+from dagster_project.quality.freshness import alert_stale
+from dagster_project.quality.verdict import conclude
 
 _settings = Settings.from_env()
 
@@ -163,5 +165,17 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext) -> None:
         )
 
 
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Alerts (log line; KPI_ALERT_WEBHOOK when set) for each freshness check a run "
+    "found stale: a daily source or the publication older than KPI_FRESHNESS_HOURS.",
+)
+def alert_on_stale_data(context: dg.RunStatusSensorContext) -> None:
+    # a stale check fails at WARN severity, so its run succeeds: the freshness job's hourly
+    # runs, and a materialization from the UI that ran the checks too
+    alert_stale(context.instance, context.dagster_run.run_id)
+
+
 schedules = [nightly_refresh, freshness_schedule]
-sensors = [landing_sensor, alert_on_run_failure]
+sensors = [landing_sensor, alert_on_run_failure, alert_on_stale_data]

@@ -4,12 +4,12 @@ import dagster as dg
 
 from dagster_project.core.resources import WarehouseResource
 from dagster_project.publish.publication import publish, published_path
-from dagster_project.quality.gate import gate_for_run
+from dagster_project.quality.verdict import PUBLISHED_KEY, verdict_for_run
 
 
 def publication_asset(marts: list[dg.AssetKey]) -> dg.AssetsDefinition:
     @dg.asset(
-        key=dg.AssetKey(["published", "kpi_mart"]),
+        key=PUBLISHED_KEY,
         group_name="publish",
         kinds={"duckdb", "parquet"},
         deps=marts,
@@ -19,13 +19,15 @@ def publication_asset(marts: list[dg.AssetKey]) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         """The published KPI mart: `published/kpi_mart.duckdb` and `published/parquet/`.
 
-        Runs only when every blocking check of the run passed (Dagster skips it otherwise),
-        copies the KPI marts and dimensions into a new file and swaps it in atomically.
+        Runs only when no blocking check of the run failed (Dagster skips it otherwise), copies
+        the KPI marts and dimensions into a new file and swaps it in atomically.
         """
-        gate = gate_for_run(context.instance, context.run.run_id)
-        if not gate.passed:  # a blocking check Dagster did not stop on: refuse all the same
-            raise dg.Failure(f"gate failed: {', '.join(gate.failed_checks)}")
-        publication = publish(warehouse.settings(), context.run.run_id, gate)
+        verdict = verdict_for_run(context.instance, context.run.run_id)
+        if verdict.blocked:
+            # the run's verdict, as the gate reads it: a check that failed at ERROR severity
+            # without stopping this step (one Dagster did not declare blocking) refuses it too
+            raise dg.Failure(f"gate failed: {', '.join(verdict.blocked)}")
+        publication = publish(warehouse.settings(), context.run.run_id, verdict)
         context.log.info(
             f"published {len(publication.rows_per_table)} tables as of "
             f"{publication.as_of_date} to {publication.path}"
@@ -34,7 +36,7 @@ def publication_asset(marts: list[dg.AssetKey]) -> dg.AssetsDefinition:
             metadata={
                 "as_of_date": str(publication.as_of_date),
                 "path": dg.MetadataValue.path(str(publication.path)),
-                "checks_passed": gate.checks_passed,
+                "checks_passed": verdict.checks_passed,
                 "rows_per_table": publication.rows_per_table,
                 "absent_sources": publication.absent_sources,
                 "absent_kpis": publication.absent_kpis,
@@ -48,7 +50,7 @@ def publication_asset(marts: list[dg.AssetKey]) -> dg.AssetsDefinition:
     key=dg.AssetKey(["reports", "kpi_report"]),
     group_name="publish",
     kinds={"html"},
-    deps=[dg.AssetKey(["published", "kpi_mart"])],
+    deps=[PUBLISHED_KEY],
 )
 def kpi_report(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource

@@ -32,16 +32,13 @@ PARQUET_DIR = "parquet"
 
 @dataclass(frozen=True)
 class GateResult:
-    """The audit's verdict for a run: which checks passed and which blocking ones failed."""
+    """What a publication logs of the gate's verdict on its run (quality/verdict.py): the checks
+    that passed, the blocking ones that failed, and the warnings."""
 
     checks_passed: int
     failed_checks: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # checks that failed at WARN severity
     reasons: dict[str, str] = field(default_factory=dict)  # check -> what it found
-
-    @property
-    def passed(self) -> bool:
-        return not self.failed_checks
 
     def explained(self, labels: list[str]) -> list[str]:
         """Each check with what it found, where it said."""
@@ -95,9 +92,8 @@ def _fsync(path: Path) -> None:
 
 
 def publish(settings: Settings, run_id: str, gate: GateResult) -> Publication:
-    """Publish the build's marts; the caller has verified that ``gate`` passed."""
-    if not gate.passed:
-        raise ValueError("refusing to publish a build whose gate failed")
+    """Publish the build's marts; ``gate`` is the verdict of the run, which passed (the
+    publication step runs only then)."""
     started_at = datetime.now(UTC)
     _ensure_log(settings)
     with warehouse.connect(settings, read_only=True) as build:

@@ -1,8 +1,8 @@
 """The audit as blocking Dagster asset checks: every suite vouches for the asset it is about.
 
 One multi-asset check evaluates all suites in a single step (one GX import, one read-only
-connection). A failed `critical` expectation fails its check at ERROR severity, which stops
-publication; a failed `warning` expectation fails it at WARN, which is reported only.
+connection). A failed expectation that blocks (policy.yml, great_expectations) fails its check
+at ERROR severity, which stops publication; one that only warns fails it at WARN, reported only.
 """
 
 from collections.abc import Iterator
@@ -13,6 +13,7 @@ import pandas as pd
 from dagster_project.core.resources import WarehouseResource
 from dagster_project.ingest.loader import absent_sources
 from dagster_project.quality.frames import AuditTarget, targets
+from dagster_project.quality.policy import dagster_severity
 from dagster_project.quality.validate import Auditor, Failure, SuiteOutcome, suite_definition
 
 
@@ -75,7 +76,7 @@ def _result(
         asset_key=target.asset,
         check_name=target.check_name,
         passed=outcome.passed,
-        severity=dg.AssetCheckSeverity.ERROR if outcome.blocking else dg.AssetCheckSeverity.WARN,
+        severity=dagster_severity("block" if outcome.blocking else "warn"),
         description=_description(outcome),
         metadata=metadata,
     )

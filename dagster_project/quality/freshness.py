@@ -1,106 +1,123 @@
 """Freshness: the daily sources and the published mart must be younger than KPI_FRESHNESS_HOURS.
 
-Checked hourly by the ``freshness`` job (and whenever these assets are materialized from the
-UI). A stale source or publication fails its check (WARN: it never blocks a publication, old
-data is still the truth until new data arrives) and sends an alert.
+Dagster's own last-update freshness checks (``build_last_update_freshness_checks``), at the
+severity ``policy.yml`` gives (WARN: old data is still the truth until new data arrives, so a
+stale check never blocks), run hourly by the ``freshness`` job and whenever these assets are
+materialized from the UI. A stale check sends an alert (``alert_stale``, called by the
+``alert_on_stale_data`` sensor).
+
+Dagster 1.13 supersedes these checks with ``FreshnessPolicy``, which is judged by a daemon on the
+last materialization alone and yields no check a job can run or a sensor can alert on; these
+checks also read the ``dagster/last_updated_timestamp`` an asset reports, which the raw rule
+needs (below).
+
+What Dagster's check cannot express, kept by hand: a raw table materializes at every run, loaded
+or not, while its age is that of its newest file with rows; the raw asset computes that from
+the load manifest and reports it as ``dagster/last_updated_timestamp`` (``last_load_metadata``),
+which Dagster's check then judges. A table that never loaded a row has no such time, and Dagster
+would take the materialization's own; it reports ``NEVER`` instead, so that it is stale.
 """
 
-from datetime import UTC, datetime
+import warnings
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import duckdb
 
-from dagster_project.core import warehouse as build_warehouse
 from dagster_project.core.alerts import send_alert
-from dagster_project.core.resources import WarehouseResource
 from dagster_project.core.settings import Settings
 from dagster_project.ingest import contract
-from dagster_project.ingest.assets import raw_key
-from dagster_project.ingest.contract import Table
-from dagster_project.publish.publication import published_path
-from dagster_project.quality.gate import PUBLISHED_KEY
+from dagster_project.quality.policy import Policy, current, dagster_severity
+from dagster_project.quality.verdict import PUBLISHED_KEY, check_label
+
+# The metadata Dagster's freshness check reads as an asset's last update (its
+# asset_check_factories.utils.LAST_UPDATED_TIMESTAMP_METADATA_KEY).
+LAST_UPDATED = "dagster/last_updated_timestamp"
+# "Never": the epoch's first second (Dagster reads 0 as unset, and would take the
+# materialization's own time).
+NEVER = 1.0
 
 
-def _verdict(what: str, newest: datetime | None, settings: Settings) -> dg.AssetCheckResult:
-    limit = settings.freshness_hours
-    age_hours = (datetime.now(UTC) - newest).total_seconds() / 3600 if newest else None
-    fresh = age_hours is not None and age_hours <= limit
-    if not fresh:
-        message = (
-            f"{what}: nothing yet"
-            if newest is None
-            else f"{what}: last at {newest:%Y-%m-%d %H:%M} UTC, {age_hours:.1f} h ago "
-            f"(limit {limit:g} h)"
+def last_load_metadata(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, dg.MetadataValue]:
+    """What the raw asset of ``table`` reports for its freshness check: when its newest file
+    with rows was loaded (``NEVER`` when none was)."""
+    ((newest,),) = con.execute(
+        "select max(loaded_at) from raw._load_manifest where table_name = $t and rows_loaded > 0",
+        {"t": table},
+    ).fetchall()
+    return {LAST_UPDATED: dg.MetadataValue.timestamp(newest.timestamp() if newest else NEVER)}
+
+
+def _checks(
+    keys: list[dg.AssetKey], kind: str, policy: Policy, hours: float
+) -> list[dg.AssetChecksDefinition]:
+    severity = policy.freshness_severity(kind)
+    with warnings.catch_warnings():  # superseded by FreshnessPolicy: see the module's docstring
+        warnings.simplefilter("ignore", dg.SupersessionWarning)
+        return list(
+            dg.build_last_update_freshness_checks(
+                assets=keys,
+                lower_bound_delta=timedelta(hours=hours),
+                severity=dagster_severity(severity),
+                blocking=severity == "block",
+            )
         )
-        send_alert("stale_data", message, limit_hours=limit)
-    return dg.AssetCheckResult(
-        passed=fresh,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={
-            "newest": str(newest) if newest else "none",
-            "age_hours": round(age_hours, 2) if age_hours is not None else -1.0,
-            "limit_hours": limit,
-        },
-    )
 
 
-def newest_load(settings: Settings, table: str) -> datetime | None:
-    """When the newest file with rows of ``table`` was loaded."""
-    if not settings.build_db.exists():
-        return None
-    with build_warehouse.connect(settings, read_only=True) as con:
-        if not con.execute(
-            "select 1 from information_schema.tables"
-            " where table_schema = 'raw' and table_name = '_load_manifest'"
-        ).fetchall():
-            return None
-        ((newest,),) = con.execute(
-            "select max(loaded_at) from raw._load_manifest"
-            " where table_name = $t and rows_loaded > 0",
-            {"t": table},
-        ).fetchall()
-    return newest
+def build_freshness_checks(
+    policy: Policy | None = None, settings: Settings | None = None
+) -> list[dg.AssetChecksDefinition]:
+    """A check of each daily raw table and one of the publication, at the policy's severities;
+    KPI_FRESHNESS_HOURS (read when the code location loads) sets the age limit."""
+    policy = policy or current()
+    hours = (settings or Settings.from_env()).freshness_hours
+    daily = [dg.AssetKey(["raw", t.name]) for t in contract.tables().values() if t.is_daily]
+    return [
+        *_checks(daily, "stale_source", policy, hours),
+        *_checks([PUBLISHED_KEY], "stale_publication", policy, hours),
+    ]
 
 
-def newest_publication(settings: Settings) -> datetime | None:
-    """When the mart readers see was published."""
-    path = published_path(settings)
-    if not path.exists():
-        return None
-    with duckdb.connect(path, read_only=True) as con:
-        con.execute("set TimeZone = 'UTC'")
-        ((newest,),) = con.execute(
-            "select max(finished_at) from publication_log where outcome = 'published'"
-        ).fetchall()
-    return newest
+freshness_checks = build_freshness_checks()
+FRESHNESS_CHECK_KEYS = {key for checks in freshness_checks for key in checks.check_keys}
 
 
-def _raw_freshness(table: Table) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=raw_key(table.name),
-        name="freshness",
-        description=f"{table.name} delivers daily: its newest rows were loaded less than "
-        "KPI_FRESHNESS_HOURS (26) hours ago; alerts otherwise.",
-    )
-    def freshness(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        settings = warehouse.settings()
-        return _verdict(f"raw.{table.name}", newest_load(settings, table.name), settings)
-
-    return freshness
+def _what(key: dg.AssetKey) -> str:
+    return f"raw.{key.path[-1]}" if key.path[0] == "raw" else key.to_user_string()
 
 
-@dg.asset_check(
-    asset=PUBLISHED_KEY,
-    name="freshness",
-    description="The publication readers see is less than KPI_FRESHNESS_HOURS (26) hours "
-    "old; alerts otherwise.",
-)
-def published_freshness(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    settings = warehouse.settings()
-    return _verdict("published/kpi_mart", newest_publication(settings), settings)
+def _limit_hours(evaluation: dg.AssetCheckEvaluation) -> float:
+    """The age limit the check judged by (its freshness parameters)."""
+    return evaluation.metadata["dagster/freshness_params"].value["lower_bound_delta_seconds"] / 3600
 
 
-freshness_checks = [
-    *(_raw_freshness(table) for table in contract.tables().values() if table.is_daily),
-    published_freshness,
-]
+def stale_message(evaluation: dg.AssetCheckEvaluation) -> str:
+    """``raw.orders: last at 2025-06-01 10:00 UTC, 27.0 h ago (limit 26 h)``, or ``nothing yet``."""
+    what = _what(evaluation.asset_key)
+    updated = evaluation.metadata.get(LAST_UPDATED)
+    if updated is None or updated.value <= NEVER:
+        return f"{what}: nothing yet"
+    newest = datetime.fromtimestamp(updated.value, UTC)
+    age_hours = (datetime.now(UTC) - newest).total_seconds() / 3600
+    limit = _limit_hours(evaluation)
+    return f"{what}: last at {newest:%Y-%m-%d %H:%M} UTC, {age_hours:.1f} h ago (limit {limit:g} h)"
+
+
+def alert_stale(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """Send a ``stale_data`` alert for each freshness check the run found stale; their
+    messages."""
+    messages = []
+    for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = record.get_dagster_event().event_specific_data
+        if evaluation.passed or evaluation.asset_check_key not in FRESHNESS_CHECK_KEYS:
+            continue
+        message = stale_message(evaluation)
+        send_alert(
+            "stale_data",
+            message,
+            check=check_label(evaluation),
+            run_id=run_id,
+            limit_hours=_limit_hours(evaluation),
+        )
+        messages.append(message)
+    return messages

@@ -3,6 +3,9 @@
 GX 1.x has no working DuckDB datasource, so the audit fetches exactly what it vouches for
 (a published table, or a small frame of volumes, shifts or reconciliations) read-only from
 DuckDB into pandas and validates that. GX is imported lazily: the import alone takes seconds.
+
+The suites declare no severity: the runner gives each expectation the one ``policy.yml`` says
+(GX's ``critical`` blocks, ``warning`` only warns).
 """
 
 from __future__ import annotations
@@ -16,16 +19,16 @@ from typing import Any
 import pandas as pd
 
 from dagster_project.core.settings import EXPECTATIONS_DIR
+from dagster_project.quality.policy import GX_SEVERITY, Policy, current
 
 SAMPLE_ROWS = 5
-SEVERITY_ORDER = {"critical": 2, "warning": 1, "info": 0}
 
 
 @dataclass(frozen=True)
 class Failure:
     expectation: str
     kwargs: dict[str, Any]
-    severity: str  # critical (blocks) | warning | info
+    severity: str  # GX's: critical (blocks) | warning (the policy's block | warn)
     observed: Any
     unexpected_count: int | None
     sample: list[Any]
@@ -58,15 +61,25 @@ def suite_names() -> list[str]:
     return sorted(path.stem for path in EXPECTATIONS_DIR.glob("*.json"))
 
 
-class Auditor:
-    """One ephemeral GX context for a run; Data Docs are written under ``docs_dir``."""
+def with_severities(name: str, policy: Policy) -> list[dict[str, Any]]:
+    """The suite's expectations as stored, each with the severity the policy gives it."""
+    return [
+        expectation | {"severity": GX_SEVERITY[policy.expectation_severity(name, expectation)]}
+        for expectation in suite_definition(name)["expectations"]
+    ]
 
-    def __init__(self, docs_dir: Path):
+
+class Auditor:
+    """One ephemeral GX context for a run; Data Docs are written under ``docs_dir``; each
+    expectation's severity comes from ``policy`` (default: policy.yml)."""
+
+    def __init__(self, docs_dir: Path, policy: Policy | None = None):
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         self._gx = gx
         self.docs_dir = docs_dir
+        self.policy = policy or current()
         self._context = gx.get_context(mode="ephemeral")
         self._context.variables.progress_bars = ProgressBarsConfig(globally=False)
         self._context.add_data_docs_site(
@@ -87,7 +100,9 @@ class Auditor:
         if name not in self._suites:
             stored = suite_definition(name)
             suite = self._gx.ExpectationSuite(
-                name=name, expectations=stored["expectations"], meta=stored.get("meta", {})
+                name=name,
+                expectations=with_severities(name, self.policy),
+                meta=stored.get("meta", {}),
             )
             self._suites[name] = self._context.suites.add(suite)
         return self._suites[name]

@@ -1,4 +1,15 @@
-"""The gate's verdict for a run, read from the check evaluations Dagster recorded for it."""
+"""The gate's verdict on a run: what Dagster recorded for the run's check evaluations.
+
+A check that failed at ERROR severity blocks publication, one that failed at WARN only warns;
+each check records the severity ``policy.yml`` gives its kind. Dagster acts on it: a blocking
+check that fails stops the steps after it, publication among them. Everything that reports a
+run's outcome or acts on it reads it from here instead of judging again: ``kpi refresh`` (its
+progress lines, its summary and its exit code), the publication step, and the alerts of a
+refused build (``conclude``).
+"""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
 
 import dagster as dg
 import duckdb
@@ -8,6 +19,35 @@ from dagster_project.core.alerts import send_alert
 from dagster_project.core.settings import Settings
 from dagster_project.publish.publication import GateResult, record_blocked
 
+PUBLISHED_KEY = dg.AssetKey(["published", "kpi_mart"])
+
+
+class Outcome(StrEnum):
+    PASSED = "passed"
+    WARNED = "warned"  # failed at WARN severity: reported, never blocking
+    BLOCKED = "blocked"  # failed at ERROR severity: the build is not published
+
+
+def outcome(evaluation: dg.AssetCheckEvaluation) -> Outcome:
+    if evaluation.passed:
+        return Outcome.PASSED
+    if evaluation.severity == dg.AssetCheckSeverity.ERROR:
+        return Outcome.BLOCKED
+    return Outcome.WARNED
+
+
+def check_label(evaluation: dg.AssetCheckEvaluation) -> str:
+    return f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+
+
+def reason(evaluation: dg.AssetCheckEvaluation) -> str | None:
+    """What a failed check found: its description, or the failing rows dagster-dbt records for
+    a dbt test (which has no description)."""
+    if evaluation.description:
+        return evaluation.description
+    count = evaluation.metadata.get("dagster_dbt/failed_row_count")
+    return None if count is None else f"{count.value:,} failing rows (dbt test)"
+
 
 def stopped_by_a_blocking_check(error: SerializableErrorInfo | None) -> bool:
     """Whether a step failed only because a blocking check it ran failed (Dagster's error,
@@ -15,49 +55,46 @@ def stopped_by_a_blocking_check(error: SerializableErrorInfo | None) -> bool:
     return error is not None and error.cls_name == "DagsterAssetCheckFailedError"
 
 
-def check_label(evaluation: dg.AssetCheckEvaluation) -> str:
-    return f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+@dataclass(frozen=True)
+class Verdict(GateResult):
+    """A run's verdict: the checks that passed, blocked and warned (with what each found), the
+    steps that failed for another reason, and whether the run published."""
+
+    run_id: str = ""
+    failed_steps: list[str] = field(default_factory=list)
+    published_as_of: str | None = None  # the as-of date of its publication
+
+    @property
+    def blocked(self) -> list[str]:
+        return self.failed_checks
+
+    @property
+    def published(self) -> bool:
+        return self.published_as_of is not None
+
+    @property
+    def warning_lines(self) -> list[str]:
+        return self.explained(self.warnings)
+
+    @property
+    def problems(self) -> list[str]:
+        """Why the run did not publish, a line per blocking check or failed step; empty when it
+        published."""
+        if self.published:
+            return []
+        problems = self.explained(self.failed_checks)
+        problems += [f"step {step} failed" for step in self.failed_steps]
+        return problems or ["the run did not reach publish"]
 
 
-def _failing_rows(evaluation: dg.AssetCheckEvaluation) -> str | None:
-    """What a dbt test found: dagster-dbt records its failing rows, not a description."""
-    count = evaluation.metadata.get("dagster_dbt/failed_row_count")
-    return None if count is None else f"{count.value:,} failing rows (dbt test)"
-
-
-def gate_for_run(instance: dg.DagsterInstance, run_id: str) -> GateResult:
-    """Checks that passed, the blocking (ERROR severity) checks that failed, and those that
-    failed at WARN severity (reported, never blocking), each with what it found."""
-    passed, failed, warnings, reasons = 0, set(), set(), {}
-    for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
-        evaluation = record.get_dagster_event().event_specific_data
-        if evaluation.passed:
-            passed += 1
-            continue
-        label = check_label(evaluation)
-        (failed if evaluation.severity == dg.AssetCheckSeverity.ERROR else warnings).add(label)
-        reason = evaluation.description or _failing_rows(evaluation)
-        if reason:
-            reasons[label] = reason
-    return GateResult(
-        checks_passed=passed,
-        failed_checks=sorted(failed),
-        warnings=sorted(warnings - failed),
-        reasons=reasons,
-    )
-
-
-PUBLISHED_KEY = dg.AssetKey(["published", "kpi_mart"])
-
-
-def failed_steps(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+def _failed_steps(instance: dg.DagsterInstance, run_id: str) -> list[str]:
     """Each failed step with the lines of its error that say what failed (dbt lists them)."""
     failures = []
     for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
         event = record.get_dagster_event()
         error = event.event_specific_data.error
         if stopped_by_a_blocking_check(error):
-            continue  # a blocking check failed: the gate names the check and what it found
+            continue  # a blocking check failed: the verdict names the check and what it found
         text = error.message if error else ""
         if error and error.cause:
             text += "\n" + error.cause.message
@@ -76,8 +113,7 @@ def failed_steps(instance: dg.DagsterInstance, run_id: str) -> list[str]:
     return sorted(failures)
 
 
-def published_as_of(instance: dg.DagsterInstance, run_id: str) -> str | None:
-    """The as-of business date of the run's publication; None when it published nothing."""
+def _published_as_of(instance: dg.DagsterInstance, run_id: str) -> str | None:
     for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
         event = record.get_dagster_event()
         if event.asset_key == PUBLISHED_KEY:
@@ -85,33 +121,42 @@ def published_as_of(instance: dg.DagsterInstance, run_id: str) -> str | None:
     return None
 
 
-def was_published(instance: dg.DagsterInstance, run_id: str) -> bool:
-    return published_as_of(instance, run_id) is not None
+def verdict_for_run(instance: dg.DagsterInstance, run_id: str) -> Verdict:
+    """The run's verdict, from the events Dagster recorded for it."""
+    passed, blocked, warned, reasons = 0, set(), set(), {}
+    for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = record.get_dagster_event().event_specific_data
+        result = outcome(evaluation)
+        if result == Outcome.PASSED:
+            passed += 1
+            continue
+        label = check_label(evaluation)
+        (blocked if result == Outcome.BLOCKED else warned).add(label)
+        if found := reason(evaluation):
+            reasons[label] = found
+    return Verdict(
+        checks_passed=passed,
+        failed_checks=sorted(blocked),
+        warnings=sorted(warned - blocked),
+        reasons=reasons,
+        run_id=run_id,
+        failed_steps=_failed_steps(instance, run_id),
+        published_as_of=_published_as_of(instance, run_id),
+    )
 
 
-def conclude(
-    instance: dg.DagsterInstance,
-    run_id: str,
-    settings: Settings,
-    gate: GateResult | None = None,
-) -> list[str]:
-    """After a refresh run: nothing when it published, else why not, a line per failing check
-    or step (also logged in the build and alerted).
-
-    The published files are never touched here: a refused build only adds a `blocked` row to
-    the build's publication log.
-    """
-    if was_published(instance, run_id):
-        return []
-    gate = gate or gate_for_run(instance, run_id)
-    problems = gate.explained(gate.failed_checks)
-    problems += [f"step {step} failed" for step in failed_steps(instance, run_id)]
-    problems = problems or ["the run did not reach publish"]
-    message = "publication blocked: " + "; ".join(problems)
+def conclude(instance: dg.DagsterInstance, run_id: str, settings: Settings) -> Verdict:
+    """After a refresh run: its verdict; when it did not publish, also why, logged in the build
+    (a `blocked` row of its publication log; the published files are never touched) and
+    alerted."""
+    verdict = verdict_for_run(instance, run_id)
+    if verdict.published:
+        return verdict
+    message = "publication blocked: " + "; ".join(verdict.problems)
     if settings.build_db.exists():
         try:
-            record_blocked(settings, run_id, gate, message)
+            record_blocked(settings, run_id, verdict, message)
         except (duckdb.Error, OSError) as error:
             message += f" (and it could not be logged in the build warehouse: {error})"
-    send_alert("publication_blocked", message, run_id=run_id, failed_checks=gate.failed_checks)
-    return problems
+    send_alert("publication_blocked", message, run_id=run_id, failed_checks=verdict.blocked)
+    return verdict

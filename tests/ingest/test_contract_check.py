@@ -1,5 +1,7 @@
-"""The raw `contract` check: which problems block publication and which only warn."""
+"""The raw `contract` check: which problems block publication and which only warn (as the
+quality policy says)."""
 
+from dataclasses import replace
 from datetime import date
 
 import dagster as dg
@@ -8,6 +10,8 @@ import pytest
 from dagster_project.ingest import contract
 from dagster_project.ingest.assets import evaluate_contract
 from dagster_project.ingest.landing_days import missing_days
+from dagster_project.quality.contract import contract_verdict
+from dagster_project.quality.policy import current
 from tests.ingest.helpers import ITEMS_HEADER, deliver, load
 
 ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
@@ -64,6 +68,48 @@ def test_orphans_warn(con, landing, with_parents):
     result = check(con)
     assert (result.passed, result.severity) == (False, WARN)
     assert result.metadata["orphan_rows_by_column"].value == {"product_id": 200}
+
+
+def test_the_policy_decides_what_blocks(con, landing, with_parents):
+    """Orphans and a few rejected rows warn under policy.yml; a policy that makes them block
+    fails the same check at ERROR severity, with the same messages."""
+    deliver(landing, "order_items", "items.csv", items(200, bad=2, product="P404"))
+    load(con, landing, "order_items")
+    messages = [
+        "raw.order_items: 2 rows rejected (1.00%): see `kpi status --rejects order_items`",
+        "raw.order_items: 198 rows whose product_id has no products.product_id",
+    ]
+    result = check(con)
+    assert (result.severity, result.description) == (WARN, "; ".join(messages))
+    policy = current()
+    strict = replace(
+        policy,
+        contract={**policy.contract, "orphan_foreign_key": "block", "rejected_rows": "block"},
+    )
+    table = contract.table("order_items")
+    result = evaluate_contract(con, table, 0.01, policy=strict)
+    assert (result.passed, result.severity, result.description) == (
+        False,
+        ERROR,
+        "; ".join(messages),
+    )
+    assert contract_verdict(con, table, 0.01, policy=strict).blocking == messages
+    assert contract_verdict(con, table, 0.01).blocking == []
+    # and a failed file that only warns lets the table through
+    lenient = replace(policy, contract={**policy.contract, "failed_file": "warn"})
+    deliver(landing, "order_items", "broken.csv", "order_id,line_number\nO1,1\n")
+    load(con, landing, "order_items")
+    assert check(con).severity == ERROR
+    assert evaluate_contract(con, table, 0.01, policy=lenient).severity == WARN
+
+
+def test_the_check_describes_the_policy():
+    from dagster_project.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    spec = graph.get_check_spec(dg.AssetCheckKey(dg.AssetKey(["raw", "orders"]), "contract"))
+    assert spec.description == current().contract_description()
+    assert spec.description.startswith("Blocks publication on a delivered file that failed")
 
 
 def test_a_file_that_failed_to_load_blocks(con, landing, with_parents):

@@ -1,5 +1,5 @@
-"""Partitions, the nightly schedule, the landing sensor's decisions and the freshness verdicts,
-without running the pipeline."""
+"""Partitions, the nightly schedule, the landing sensor's decisions, and Dagster's freshness
+checks with the stale-data alert, without running the pipeline."""
 
 import json
 import logging
@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+import duckdb
 import pytest
 
 from dagster_project.core import warehouse
@@ -23,13 +24,21 @@ from dagster_project.ingest.landing_days import (
     complete_days,
     delivered_days,
 )
+from dagster_project.ingest.loader import ensure_tables
 from dagster_project.orchestration.automation import (
+    alert_on_stale_data,
     already_loaded,
     landing_run_request,
     landing_sensor,
     nightly_refresh,
 )
-from dagster_project.quality.freshness import _verdict
+from dagster_project.quality.freshness import (
+    FRESHNESS_CHECK_KEYS,
+    LAST_UPDATED,
+    NEVER,
+    freshness_checks,
+    last_load_metadata,
+)
 from demo_shop import generate
 
 DAILY_TABLES = [t.name for t in contract.tables().values() if t.is_daily]
@@ -269,22 +278,98 @@ def test_the_newest_partition_is_yesterday_in_the_shop_time_zone():
     assert DAILY.get_last_partition_key() == yesterday.isoformat()
 
 
-@pytest.mark.parametrize(("hours", "fresh"), [(1, True), (25.9, True), (26.1, False)])
-def test_freshness_fails_after_26_hours_and_alerts(hours, fresh, caplog):
-    settings = Settings.from_env()
-    newest = datetime.now(UTC) - timedelta(hours=hours)
+def _freshness(instance: dg.DagsterInstance, caplog) -> tuple[dict, list[dict]]:
+    """Run the `freshness` job as its schedule does, then the stale-data sensor on that run:
+    each check's evaluation by its asset, and the alerts sent."""
+    result = defs.resolve_job_def("freshness").execute_in_process(instance=instance)
+    assert result.success  # a stale check warns: the run succeeds
+    (success,) = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.RUN_SUCCESS)
+    context = dg.build_run_status_sensor_context(
+        sensor_name=alert_on_stale_data.name,
+        dagster_instance=instance,
+        dagster_run=instance.get_run_by_id(result.run_id),
+        dagster_event=success.get_dagster_event(),
+    )
     with caplog.at_level(logging.ERROR, logger="kpi.alerts"):
-        result = _verdict("raw.orders", newest, settings)
-    assert result.passed is fresh
+        alert_on_stale_data(context)
     alerts = [json.loads(r.getMessage()) for r in caplog.records if r.name == "kpi.alerts"]
+    evaluations = {e.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations()}
+    return evaluations, alerts
+
+
+def _loaded(instance: dg.DagsterInstance, table: str, at: float) -> None:
+    """A materialization of raw/<table> as the raw asset reports it: when rows last loaded."""
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(
+            asset_key=dg.AssetKey(["raw", table]),
+            metadata={LAST_UPDATED: dg.MetadataValue.timestamp(at)},
+        )
+    )
+
+
+def test_the_freshness_job_runs_dagsters_freshness_checks_of_the_daily_sources_and_mart():
+    assert {key.name for key in FRESHNESS_CHECK_KEYS} == {"freshness_check"}
+    assert {key.asset_key.to_user_string() for key in FRESHNESS_CHECK_KEYS} == {
+        *(f"raw/{table}" for table in DAILY_TABLES),
+        "published/kpi_mart",
+    }
+    steps = {checks.node_def.name for checks in freshness_checks}
+
+    def nodes(job: str) -> set[str]:
+        return {node.name for node in defs.resolve_job_def(job).graph.node_defs}
+
+    assert nodes("freshness") == steps
+    assert not nodes("refresh") & steps
+    assert defs.resolve_schedule_def("freshness_schedule").job_name == "freshness"
+
+
+@pytest.mark.parametrize(("hours", "fresh"), [(1, True), (25.9, True), (26.1, False)])
+def test_freshness_fails_after_26_hours_at_warn_and_alerts(hours, fresh, caplog):
+    instance = dg.DagsterInstance.ephemeral()
+    newest = datetime.now(UTC) - timedelta(hours=hours)
+    _loaded(instance, "orders", newest.timestamp())
+    evaluations, alerts = _freshness(instance, caplog)
+    orders = evaluations["raw/orders"]
+    assert (orders.passed, orders.severity) == (fresh, dg.AssetCheckSeverity.WARN)
+    stale = [a for a in alerts if a["check"] == "raw/orders:freshness_check"]
     if fresh:
-        assert alerts == []
+        assert stale == []
     else:
-        assert alerts[0]["event"] == "stale_data"
-        assert "raw.orders" in alerts[0]["message"]
+        (alert,) = stale
+        assert alert["event"] == "stale_data"
+        assert alert["message"] == (
+            f"raw.orders: last at {newest:%Y-%m-%d %H:%M} UTC, 26.1 h ago (limit 26 h)"
+        )
+        assert alert["limit_hours"] == 26
 
 
 def test_nothing_loaded_yet_is_not_fresh(caplog):
-    with caplog.at_level(logging.ERROR, logger="kpi.alerts"):
-        assert not _verdict("published/kpi_mart", None, Settings.from_env()).passed
-    assert "nothing yet" in caplog.text
+    """Never published, or materialized without a row ever loaded (the raw asset then reports
+    NEVER): stale, `nothing yet`."""
+    instance = dg.DagsterInstance.ephemeral()
+    _loaded(instance, "orders", NEVER)
+    evaluations, alerts = _freshness(instance, caplog)
+    assert not evaluations["raw/orders"].passed
+    assert not evaluations["published/kpi_mart"].passed
+    messages = {alert["message"] for alert in alerts}
+    assert {"raw.orders: nothing yet", "published/kpi_mart: nothing yet"} <= messages
+    assert len(alerts) == len(DAILY_TABLES) + 1  # nothing else was ever loaded either
+
+
+def test_the_raw_asset_reports_when_its_newest_rows_were_loaded(tmp_path):
+    con = duckdb.connect(str(tmp_path / "build.duckdb"))
+    ensure_tables(con, contract.table("orders"))
+    assert last_load_metadata(con, "orders")[LAST_UPDATED].value == NEVER
+    rows = {
+        "2025-06-01": (5, "2025-06-02 01:00:00+00"),
+        "2025-06-02": (0, "2025-06-03 01:00:00+00"),
+    }
+    for day, (count, loaded_at) in rows.items():
+        con.execute(
+            "insert into raw._load_manifest values ($f, 'orders', $d, 1, 1, 'x', 'loaded', $r, $r,"
+            " 0, $at, 'run')",
+            {"f": f"orders/dt={day}/a.csv", "d": day, "r": count, "at": loaded_at},
+        )
+    # an empty file later does not make the table fresh
+    newest = last_load_metadata(con, "orders")[LAST_UPDATED].value
+    assert newest == datetime(2025, 6, 2, 1, tzinfo=UTC).timestamp()

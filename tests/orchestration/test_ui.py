@@ -138,14 +138,18 @@ def test_kpi_ui_shows_the_pipeline_and_stops_with_all_it_started(stop_signal, tm
         schedules = {s["name"]: s["scheduleState"]["status"] for s in repository["schedules"]}
         sensors = {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]}
         assert schedules == {"nightly_refresh": "RUNNING", "freshness_schedule": "RUNNING"}
-        assert sensors == {"landing_sensor": "RUNNING", "alert_on_run_failure": "RUNNING"}
+        assert sensors == {
+            "landing_sensor": "RUNNING",
+            "alert_on_run_failure": "RUNNING",
+            "alert_on_stale_data": "RUNNING",
+        }
         checks = {}
         for path in (["raw", "orders"], ["marts", "kpi_daily"], ["published", "kpi_mart"]):
             node = _graphql(port, CHECKS, {"path": path})["assetNodeOrError"]
             checks["/".join(path)] = {c["name"] for c in node["assetChecksOrError"]["checks"]}
-        assert {"contract", "freshness", "gx_volume_raw"} <= checks["raw/orders"]
+        assert {"contract", "freshness_check", "gx_volume_raw"} <= checks["raw/orders"]
         assert {"gx_kpi_daily", "gx_reconciliation"} <= checks["marts/kpi_daily"]
-        assert "freshness" in checks["published/kpi_mart"]
+        assert "freshness_check" in checks["published/kpi_mart"]
 
         family = [root, *root.children(recursive=True)]
         # kpi, dagster dev, the webserver, the daemon (and code servers)

@@ -1,4 +1,4 @@
-"""The GX audit: every published table has a suite, and suites block or warn as declared."""
+"""The GX audit: every published table has a suite, and suites block or warn as the policy says."""
 
 from datetime import date, timedelta
 
@@ -6,12 +6,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.definitions import marts
 from dagster_project.ingest import contract
 from dagster_project.ingest.loader import ensure_tables
 from dagster_project.publish.publication import is_published
 from dagster_project.quality.frames import targets
 from dagster_project.quality.validate import Auditor, suite_names
+from dagster_project.transform.definitions import marts
 
 PUBLISHED = sorted(key.path[-1] for key in marts if is_published(key.path[-1]))
 
