@@ -1,6 +1,11 @@
 """The Dagster code location loads and exposes the expected assets, checks and jobs."""
 
+import os
+import subprocess
+import sys
+
 import dagster as dg
+import pytest
 
 from dagster_project.definitions import defs
 from dagster_project.ingest import contract
@@ -90,3 +95,56 @@ def test_every_dbt_test_is_an_asset_check():
     checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
     assert tests, "no dbt tests in the manifest"
     assert sorted(tests - checks) == []
+
+
+def test_the_manifest_is_parsed_when_missing_or_older_than_the_project(monkeypatch):
+    """Headless runs prepare the dbt project too, but only when it changed: a partial parse
+    of an unchanged project still costs a dbt start (about 7 s) in every process."""
+    from dagster_project.core.settings import Settings
+    from dagster_project.transform.project import StaleManifestPreparer, dbt_project
+
+    project = dbt_project(Settings.from_env())
+    parses = []
+
+    def parse(self, project):
+        parses.append(project.manifest_path)
+        project.manifest_path.write_text("{}")
+
+    monkeypatch.setattr(StaleManifestPreparer, "_prepare_manifest", parse)
+    project.manifest_path.parent.mkdir(parents=True)
+    project.prepare_if_dev()  # missing
+    project.prepare_if_dev()  # current
+    assert parses == [project.manifest_path]
+    os.utime(project.manifest_path, (0, 0))
+    project.prepare_if_dev()  # older than every file of the project
+    assert len(parses) == 2
+
+
+PREPARE = """
+import os, sys
+from dagster_project.transform import project as module
+parse = module.StaleManifestPreparer._prepare_manifest
+def logged(self, project):
+    with open(sys.argv[1], "a") as log:
+        log.write(f"start {os.getpid()}\\n")
+    parse(self, project)
+    with open(sys.argv[1], "a") as log:
+        log.write(f"end {os.getpid()}\\n")
+module.StaleManifestPreparer._prepare_manifest = logged
+project = module.dbt_project()
+project.prepare_if_dev()
+assert project.manifest_path.exists()
+"""
+
+
+@pytest.mark.slow
+def test_processes_starting_together_parse_once(isolated_data_dir, tmp_path):
+    """dagster-dbt's guard: the second process waits for the first one's parse and uses its
+    manifest instead of writing the same target files at once. dbt is found off PATH too."""
+    log = tmp_path / "parses.log"
+    env = os.environ | {"PATH": "/usr/bin:/bin", "KPI_DATA_DIR": str(isolated_data_dir)}
+    starts = [
+        subprocess.Popen([sys.executable, "-c", PREPARE, str(log)], env=env) for _ in range(2)
+    ]
+    assert [process.wait(timeout=300) for process in starts] == [0, 0]
+    assert [line.split()[0] for line in log.read_text().splitlines()] == ["start", "end"]

@@ -20,7 +20,7 @@ from dagster_project.core.partitions import run_window
 from dagster_project.core.resources import WarehouseResource
 from dagster_project.core.settings import Settings
 from dagster_project.ingest.loader import absent_sources
-from dagster_project.transform.project import dbt_project, ensure_manifest
+from dagster_project.transform.project import dbt_project
 
 
 class KpiTranslator(DagsterDbtTranslator):
@@ -47,7 +47,9 @@ def shop_vars(settings: Settings, warehouse: WarehouseResource) -> dict[str, Any
 
 
 project = dbt_project()
-manifest = ensure_manifest(project)
+# parses the project when its manifest is missing or stale, headless runs too
+project.prepare_if_dev()
+manifest = project.manifest_path
 
 
 @dbt_assets(manifest=manifest, project=project, dagster_dbt_translator=KpiTranslator())

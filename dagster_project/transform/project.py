@@ -1,24 +1,32 @@
 """The dbt project as Dagster sees it, with its manifest kept under the data directory."""
 
-import fcntl
 import sys
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt.dbt_project import DagsterDbtProjectPreparer
+from dagster_shared.record import replace
 
 from dagster_project.core.settings import DBT_PROJECT_DIR, Settings
 
-# What dbt reads when it parses: a change to any of these makes the manifest stale.
+# What dbt parses: a change to any of these files (or a file added to or removed from one of
+# these folders) makes the manifest stale. The seeds live beside the project (../seeds).
 _PARSED_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}
+_PARSED = [
+    *(DBT_PROJECT_DIR / name for name in ("dbt_project.yml", "models", "macros", "tests")),
+    DBT_PROJECT_DIR.parent / "seeds",
+]
 
 
 def dbt_project(settings: Settings | None = None) -> DbtProject:
+    """The project; ``prepare_if_dev()`` parses it when its manifest is missing or stale."""
     settings = settings or Settings.from_env()
-    return DbtProject(
+    project = DbtProject(
         project_dir=DBT_PROJECT_DIR,
         profiles_dir=DBT_PROJECT_DIR,
         target_path=settings.dbt_target_dir,
     )
+    return replace(project, preparer=StaleManifestPreparer())
 
 
 def dbt_resource(project: DbtProject) -> DbtCliResource:
@@ -28,33 +36,37 @@ def dbt_resource(project: DbtProject) -> DbtCliResource:
     )
 
 
+class StaleManifestPreparer(DagsterDbtProjectPreparer):
+    """dagster-dbt's preparation (``dbt parse`` under its guard: of processes starting at once,
+    one parses, the others wait and use its manifest), in every process, when needed.
+
+    Headless runs (``kpi refresh``, tests) have no ``dagster dev`` to prepare the project, and
+    an unchanged project's partial parse still costs a dbt start (about 7 s here); so any process
+    prepares, but only when the manifest is missing or older than a file dbt parses.
+    """
+
+    def prepare_if_dev(self, project: DbtProject) -> None:
+        manifest = project.manifest_path
+        if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
+            self.prepare(project)
+
+    def _prepare_manifest(self, project: DbtProject) -> None:
+        # dagster-dbt's runs the `dbt` on PATH; its partial-parse fix for relocated seeds is
+        # not needed: the project is parsed where it runs
+        args = self._prepare_project_cli_args
+        dbt_resource(project).cli(args, target_path=project.target_path).wait()
+
+
 def _newest_source_mtime() -> float:
-    paths = [DBT_PROJECT_DIR, *DBT_PROJECT_DIR.parent.joinpath("seeds").rglob("*")]
-    for folder in ("models", "macros", "tests", "snapshots"):
-        paths.extend(DBT_PROJECT_DIR.joinpath(folder).rglob("*"))
-    paths.append(DBT_PROJECT_DIR / "dbt_project.yml")
-    return max(p.stat().st_mtime for p in paths if p.suffix in _PARSED_SUFFIXES or p.is_dir())
-
-
-def _is_current(manifest: Path) -> bool:
-    return manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime()
+    return max(
+        path.stat().st_mtime
+        for parsed in _PARSED
+        for path in [parsed, *parsed.rglob("*")]
+        if path.suffix in _PARSED_SUFFIXES or path.is_dir()
+    )
 
 
 def ensure_manifest(project: DbtProject) -> Path:
-    """Parse the dbt project when its manifest is missing or older than its sources.
-
-    Headless runs (``kpi refresh``, tests) have no ``dagster dev`` to prepare the project, so
-    the code location does it itself; an up-to-date manifest costs one ``stat`` per file.
-    Processes that start together (two runs, ``kpi ui`` and a refresh) parse one at a time: the
-    second finds the first one's manifest instead of writing the same target files at once.
-    """
-    manifest = project.manifest_path
-    if _is_current(manifest):
-        return manifest
-    target = project.project_dir.joinpath(project.target_path)
-    target.mkdir(parents=True, exist_ok=True)
-    with target.joinpath("parse.lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not _is_current(manifest):
-            dbt_resource(project).cli(["--quiet", "parse"], target_path=project.target_path).wait()
-    return manifest
+    """``project.prepare_if_dev()``, for bench/runner.py, which still calls it by this name."""
+    project.prepare_if_dev()
+    return project.manifest_path
