@@ -14,6 +14,6 @@ select
     month,
     owner_team,
     kpi_id,
-    scope,
+    scope
 from scorecard
 where actual is null

@@ -16,7 +16,7 @@ select
     targets.kpi_id,
     targets.month,
     targets.scope,
-    targets.owner_team,
+    targets.owner_team
 from targets
 left join kpis on targets.kpi_id = kpis.kpi_id
 where kpis.kpi_id is null

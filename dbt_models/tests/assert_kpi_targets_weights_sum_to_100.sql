@@ -10,7 +10,7 @@ select
     owner_team,
     month,
     sum(weight) as total_weight,
-    min(weight) as smallest_weight,
+    min(weight) as smallest_weight
 from targets
 group by owner_team, month
 having abs(sum(weight) - 100) > 1e-9 or min(weight) <= 0
