@@ -188,7 +188,9 @@ def test_a_late_file_reprocesses_its_day_and_changes_its_kpis(nights):
 def test_the_fresh_publication_passes_its_freshness_check(nights):
     from dagster_project.definitions import defs
 
-    with dg.DagsterInstance.get() as instance:  # the nights' run history
+    settings, _ = nights
+    # the run history the nights wrote (each test gets its own DAGSTER_HOME otherwise)
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
         result = defs.resolve_job_def("freshness").execute_in_process(instance=instance)
     (publication,) = [
         e for e in result.get_asset_check_evaluations() if e.asset_key == PUBLISHED_KEY
