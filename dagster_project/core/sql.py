@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 import duckdb
 import jinja2
 
+_PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
 
 class SqlTemplates:
     """The ``sql/`` folder of one package."""
@@ -41,7 +43,19 @@ class SqlTemplates:
     ) -> None:
         """Run every statement of template ``name``, each with the parameters it names."""
         for sql in self.render(name, **context):
-            con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+            con.execute(sql, _named_in(sql, params))
+
+    def query(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        name: str,
+        params: Mapping[str, object],
+        **context: object,
+    ) -> duckdb.DuckDBPyConnection:
+        """Run the single statement of template ``name`` with the parameters it names; returns
+        the cursor to fetch its rows from."""
+        sql = self.statement(name, **context)
+        return con.execute(sql, _named_in(sql, params))
 
     def fetchall(
         self,
@@ -51,8 +65,7 @@ class SqlTemplates:
         **context: object,
     ) -> list[tuple]:
         """The rows of the single statement of template ``name``."""
-        sql = self.statement(name, **context)
-        return con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql}).fetchall()
+        return self.query(con, name, params, **context).fetchall()
 
     def statement(self, name: str, **context: object) -> str:
         """The single statement of template ``name``."""
@@ -63,6 +76,12 @@ class SqlTemplates:
 def sql_string(value: object) -> str:
     """A SQL string literal."""
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def _named_in(sql: str, params: Mapping[str, object]) -> dict[str, object]:
+    """The parameters ``sql`` names (``$name``): DuckDB refuses any other."""
+    names = set(_PARAMETER.findall(sql))
+    return {name: value for name, value in params.items() if name in names}
 
 
 def _only_comments(statement: str) -> bool:

@@ -18,7 +18,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ import duckdb
 import jinja2
 
 from dagster_project.core.settings import Settings
+from dagster_project.core.sql import SqlTemplates
 from dagster_project.report import sections
 from dagster_project.report.formatting import (
     DASH,
@@ -50,7 +50,8 @@ from dagster_project.report.svg import draw
 log = logging.getLogger(__name__)
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+# the report's queries (sql/*.sql: plain SQL) and the macros they share
+SQL = SqlTemplates(__package__)
 NOT_AVAILABLE = "Not available in this publication"
 SOURCE_ABSENT = "Source absent"
 
@@ -146,20 +147,6 @@ def render_report(
 # ------------------------------------------------------------------------------ reading
 
 
-@cache
-def _sql(name: str) -> str:
-    return files(__package__).joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
-
-
-def _statements(text: str) -> list[str]:
-    parts = (part.strip() for part in re.split(r";\s*$", text, flags=re.MULTILINE))
-    return [
-        p
-        for p in parts
-        if any(line.strip() and not line.strip().startswith("--") for line in p.splitlines())
-    ]
-
-
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
@@ -178,8 +165,7 @@ class _Mart:
         self.con = duckdb.connect(str(self.path), read_only=True)
         self.con.execute("set TimeZone = 'UTC'")
         self.con.execute("set schema = ?", [self.schema])
-        for statement in _statements(_sql("_macros")):
-            self.con.execute(statement)
+        SQL.execute(self.con, "_macros.sql", {})
         self.tables = frozenset(
             row["table_name"] for row in self.rows("tables", schema=self.schema)
         )
@@ -192,9 +178,7 @@ class _Mart:
         return [table for table in tables if table not in self.tables]
 
     def rows(self, query: str, **params: Any) -> list[dict[str, Any]]:
-        text = _sql(query)
-        used = {name: params[name] for name in set(_PARAMETER.findall(text))}
-        cursor = self.con.execute(text, used)
+        cursor = SQL.query(self.con, f"{query}.sql", params)
         columns = [column[0] for column in cursor.description]
         return [dict(zip(columns, map(_plain, row), strict=True)) for row in cursor.fetchall()]
 

@@ -51,6 +51,23 @@ def part_html(html: str, part_id: str) -> str:
     return found.group(0)
 
 
+# ----------------------------------------------------------------------------- queries
+
+
+def test_a_query_is_given_the_parameters_it_names_by_whole_name():
+    """The report reads its SQL with the pipeline's one loader (core/sql.py). A query gets the
+    parameters it names, and no other: DuckDB refuses an unused one, and ``$sche`` is not
+    named by ``$schema``."""
+    from dagster_project.report.render import SQL
+
+    with duckdb.connect() as con:
+        con.execute("create table t (x integer)")
+        SQL.execute(con, "_macros.sql", {"schema": "main"})  # several statements, no parameter
+        assert con.execute("select safe_divide(1, 0), safe_divide(1, 4)").fetchone() == (None, 0.25)
+        params = {"schema": "main", "sche": "x", "as_of": dt.date(2025, 7, 1)}
+        assert SQL.query(con, "tables.sql", params).fetchall() == [("t",)]
+
+
 # ------------------------------------------------------------------------ self-contained
 
 
