@@ -13,6 +13,8 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from tabulate import tabulate
+
 from bench import SIZES, BenchPaths
 from bench.measure import STAGES
 
@@ -187,14 +189,18 @@ def _bytes(value: float | None) -> str:
     return "-" if value is None else f"{value / GIB:,.2f} GiB"
 
 
-def _row(cells: Iterable[object]) -> str:
-    return "| " + " | ".join(str(c) for c in cells) + " |"
+def _table(headers: Sequence[str], rows: Iterable[Sequence[object]], align: str) -> list[str]:
+    """A markdown table, its columns padded; ``align``: one letter a column, l or r. The cells
+    are text already formatted: tabulate must not read "2.000" as a number and reformat it."""
+    columns = ["left" if a == "l" else "right" for a in align]
+    text = tabulate(rows, headers, tablefmt="pipe", colalign=columns, disable_numparse=True)
+    return text.splitlines()
 
 
-def _figure_row(label: str, value: Mapping | None, fmt) -> str:
+def _figure_row(label: str, value: Mapping | None, fmt) -> list[str]:
     if value is None:
-        return _row([label, "-", "-", "-"])
-    return _row([label, fmt(value["median"]), fmt(value["min"]), fmt(value["max"])])
+        return [label, "-", "-", "-"]
+    return [label, fmt(value["median"]), fmt(value["min"]), fmt(value["max"])]
 
 
 def _goal_value(name: str, goal: Mapping) -> str:
@@ -234,18 +240,18 @@ def render_markdown(result: Mapping) -> str:
             else ""
         ),
         "",
-        _row(["figure", "median", "min", "max"]),
-        _row(["---", "---:", "---:", "---:"]),
+    ]
+    figures = [
         _figure_row(
             f"full refresh ({result['history_days']} days)", result["full_refresh_s"], _seconds
         ),
     ]
-    lines += [
+    figures += [
         _figure_row(f"&nbsp;&nbsp;{stage}", result["stage_s"].get(stage), _seconds)
         for stage in STAGE_ORDER
         if result["stage_s"].get(stage) and result["stage_s"][stage]["max"] != 0
     ]
-    lines += [
+    figures += [
         _figure_row(
             f"one-day incremental ({result['incremental_day']})",
             result["incremental_s"],
@@ -255,58 +261,53 @@ def render_markdown(result: Mapping) -> str:
         _figure_row("peak RSS, refresh process tree", result["peak_rss_bytes"], _bytes),
         _figure_row("peak RSS, floor", result.get("floor_peak_rss_bytes"), _bytes),
         _figure_row("peak DuckDB spill", result.get("peak_spill_bytes"), _bytes),
-        _row(
-            [
-                "generator",
-                f"{result['generator_rows_per_s']:,.0f} rows/s",
-                "",
-                "(measured when generated)",
-            ]
-        ),
+        [
+            "generator",
+            f"{result['generator_rows_per_s']:,.0f} rows/s",
+            "",
+            "(measured when generated)",
+        ],
     ]
     history = result.get("history_check")
     if history:
-        lines.append(
-            _row(
-                [
-                    f"one-day incremental on a {history['history_days']}-day history",
-                    _seconds(history.get("incremental_s")),
-                    "",
-                    "(1 run)",
-                ]
-            )
+        figures.append(
+            [
+                f"one-day incremental on a {history['history_days']}-day history",
+                _seconds(history.get("incremental_s")),
+                "",
+                "(1 run)",
+            ]
         )
-    lines += [
-        "",
-        _row(["goal", "target", "value", "met", "set at"]),
-        _row(["---", "---", "---:", "---", "---"]),
-    ]
+    lines += _table(["figure", "median", "min", "max"], figures, "lrrr")
+    goal_rows = []
     for name, goal in result["goals"].items():
         met = "-" if goal["met"] is None else "yes" if goal["met"] else "**no**"
-        lines.append(
-            _row(
-                [
-                    GOAL_LABELS.get(name, name),
-                    goal["goal"],
-                    _goal_value(name, goal)
-                    + (
-                        f" ({spread['min']:,.3f} to {spread['max']:,.3f})"
-                        if (spread := (result.get("ratios") or {}).get(name))
-                        and spread["min"] != spread["max"]
-                        else ""
-                    ),
-                    met,
-                    ", ".join(goal["applies_at"]),
-                ]
-            )
+        spread = (result.get("ratios") or {}).get(name)
+        goal_rows.append(
+            [
+                GOAL_LABELS.get(name, name),
+                goal["goal"],
+                _goal_value(name, goal)
+                + (
+                    f" ({spread['min']:,.3f} to {spread['max']:,.3f})"
+                    if spread and spread["min"] != spread["max"]
+                    else ""
+                ),
+                met,
+                ", ".join(goal["applies_at"]),
+            ]
         )
+    lines += ["", *_table(["goal", "target", "value", "met", "set at"], goal_rows, "llrll")]
     lines += ["", "Raw rows per table (all days):", ""]
-    lines.append(_row(["table", "rows", "incremental day"]))
-    lines.append(_row(["---", "---:", "---:"]))
-    for table, rows in result["rows"].items():
-        lines.append(
-            _row([table, f"{rows:,}", f"{(result.get('incremental_rows') or {}).get(table, 0):,}"])
-        )
+    incremental_rows = result.get("incremental_rows") or {}
+    lines += _table(
+        ["table", "rows", "incremental day"],
+        [
+            [table, f"{rows:,}", f"{incremental_rows.get(table, 0):,}"]
+            for table, rows in result["rows"].items()
+        ],
+        "lrr",
+    )
     if result.get("floor_rows_match"):
         floor_rows = "The floor computed the same row count as the pipeline for every mart table."
     elif median(result.get("floor_s")) is None:
@@ -384,9 +385,7 @@ def readme_section(results_dir: Path | None = None) -> str:
     )
     first = results[sizes[0]]
     lines = [
-        _row(["", *sizes]),
-        _row(["---", *["---:"] * len(sizes)]),
-        *[_row([label, *values]) for label, values in rows],
+        *_table(["", *sizes], [[label, *values] for label, values in rows], "l" + "r" * len(sizes)),
         "",
         f"Medians; ✓/✗ mark a goal at the size it is set for. Machine: "
         f"{first['machine']['cpu']}, {first['machine']['cores']} cores, "

@@ -295,6 +295,15 @@ def _result(size: Size, walls: list[float]) -> dict:
     )
 
 
+def _cells(markdown: str) -> list[list[str]]:
+    """The cells of each table row (alignment rows included), without their padding."""
+    return [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in markdown.splitlines()
+        if line.startswith("|")
+    ]
+
+
 def test_result_document_markdown_and_readme_table(tmp_path):
     medium = Size("medium", days=365, sessions_per_day=50_000, default_repeat=3, history_check=True)
     result = _result(medium, [100.0, 120.0, 90.0])
@@ -346,8 +355,9 @@ def test_result_document_markdown_and_readme_table(tmp_path):
     assert json.loads(json_path.read_text())["full_refresh_s"]["median"] == 100.0
     markdown = md_path.read_text()
     assert markdown == render_markdown(result)
-    assert "| full refresh (2 days) | 100.0 s | 90.0 s | 120.0 s |" in markdown
-    assert "| full refresh / floor | <= 1.5 | 2.000 | **no** | medium |" in markdown
+    assert ["full refresh (2 days)", "100.0 s", "90.0 s", "120.0 s"] in _cells(markdown)
+    assert ["full refresh / floor", "<= 1.5", "2.000", "**no**", "medium"] in _cells(markdown)
+    assert "|:----" in markdown and "----:|" in markdown  # markdown alignment rows
 
     large = Size("large", days=365, sessions_per_day=200_000, default_repeat=1, history_check=True)
     large_result = _result(large, [400.0])
@@ -355,13 +365,13 @@ def test_result_document_markdown_and_readme_table(tmp_path):
     assert large_result["goals"]["large_over_medium_full_refresh"]["value"] == pytest.approx(4.0)
     write_results(large_result, paths)
     table = readme_section(paths.results_dir)
-    assert table.splitlines()[0] == "|  | medium | large |"
-    assert "| full refresh | 100.0 s | 400.0 s |" in table
-    assert "| full refresh: large / medium (<= 4.4) | 4.000 | 4.000 ✓ |" in table
+    assert _cells(table)[0] == ["", "medium", "large"]
+    assert ["full refresh", "100.0 s", "400.0 s"] in _cells(table)
+    assert ["full refresh: large / medium (<= 4.4)", "4.000", "4.000 ✓"] in _cells(table)
     # a medium run after the large one: the table pairs the files as they are now
     write_results(_result(medium, [50.0]), paths)
     table = readme_section(paths.results_dir)
-    assert "| full refresh: large / medium (<= 4.4) | 8.000 | 8.000 ✗ |" in table
+    assert ["full refresh: large / medium (<= 4.4)", "8.000", "8.000 ✗"] in _cells(table)
     printed = CliRunner().invoke(bench, ["--readme", "--bench-dir", str(paths.root)])
     assert printed.exit_code == 0
     assert printed.output == table
