@@ -2,6 +2,12 @@
 
 Each drawing function takes a :class:`Chart` and returns SVG markup sized by a viewBox, so the
 browser scales it to its card. Hover text comes from SVG ``<title>`` elements.
+
+Why not a charting library (measured on the 60-day demo report): Vega-Lite through altair and
+vl-convert renders offline, but a port of these seven kinds made the page 209,347 bytes instead
+of 113,803 and took 1.8 s instead of 0.14 s, adds a 32 MiB wheel (88 MB installed), and has no
+hatched incomplete periods or haloed labels; plotly needs its 4.8 MB script in the page (or a
+CDN), or kaleido driving a system Chromium for static SVG (4.7 s for one chart).
 """
 
 from __future__ import annotations
