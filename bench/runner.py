@@ -133,15 +133,15 @@ def supports_date(kpi: Path) -> bool:
 
 def prepare(data_dir: Path) -> float:
     """Parse the dbt project into the data directory, as a deployed code location has it
-    before any refresh (``ensure_manifest``); returns the seconds it took (not measured).
+    before any refresh (dagster-dbt's preparation); returns the seconds it took (not measured).
     Raises ``subprocess.CalledProcessError`` when the parse fails."""
     began = datetime.now(UTC)
     subprocess.run(
         [
             sys.executable,
             "-c",
-            "from dagster_project.transform.project import dbt_project, ensure_manifest; "
-            "ensure_manifest(dbt_project())",
+            "from dagster_project.transform.project import dbt_project; "
+            "dbt_project().prepare_if_dev()",
         ],
         env=child_env(data_dir),
         cwd=data_dir,

@@ -8,14 +8,17 @@ the dbt manifest when it is missing or stale.
 
 import dagster as dg
 
-from dagster_project.cli.definitions import defs as cli
-from dagster_project.ingest.definitions import defs as ingest
+from dagster_project.cli import definitions as cli
+from dagster_project.ingest import definitions as ingest
+from dagster_project.orchestration import definitions as orchestration
 from dagster_project.orchestration import run_history
-from dagster_project.orchestration.definitions import defs as orchestration
-from dagster_project.publish.definitions import defs as publish
-from dagster_project.quality.definitions import defs as quality
-from dagster_project.transform.definitions import defs as transform
+from dagster_project.publish import definitions as publish
+from dagster_project.quality import definitions as quality
+from dagster_project.transform import definitions as transform
 
 run_history.tune()
 
-defs = dg.Definitions.merge(ingest, transform, quality, publish, orchestration, cli)
+# one Definitions object at module scope (dagster dev refuses a module with several)
+defs = dg.Definitions.merge(
+    ingest.defs, transform.defs, quality.defs, publish.defs, orchestration.defs, cli.defs
+)

@@ -64,9 +64,3 @@ def _newest_source_mtime() -> float:
         for path in [parsed, *parsed.rglob("*")]
         if path.suffix in _PARSED_SUFFIXES or path.is_dir()
     )
-
-
-def ensure_manifest(project: DbtProject) -> Path:
-    """``project.prepare_if_dev()``, for bench/runner.py, which still calls it by this name."""
-    project.prepare_if_dev()
-    return project.manifest_path
