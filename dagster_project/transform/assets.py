@@ -8,7 +8,6 @@ interleave the audits, and log one event per model per day of a range run.
 
 import contextlib
 import io
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -18,9 +17,8 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_project.cli.console import CONSOLE_TAG, QUIET
 from dagster_project.core.partitions import run_window
 from dagster_project.core.resources import WarehouseResource
-from dagster_project.core.settings import Settings
 from dagster_project.ingest.loader import absent_sources
-from dagster_project.transform.project import dbt_project
+from dagster_project.transform.project import dbt_environment, dbt_project, environment
 
 
 class KpiTranslator(DagsterDbtTranslator):
@@ -31,19 +29,6 @@ class KpiTranslator(DagsterDbtTranslator):
         if resource_type == "model":
             return dbt_resource_props["fqn"][1]
         return f"{resource_type}s"
-
-
-def shop_vars(settings: Settings, warehouse: WarehouseResource) -> dict[str, Any]:
-    """dbt vars describing the shop: its name, currency and time zone as resolved by the
-    settings, and the contract tables that never delivered (their KPIs are left out)."""
-    with warehouse.connect(read_only=True) as con:
-        absent = absent_sources(con)
-    return {
-        "shop_name": settings.shop_name,
-        "shop_currency": settings.currency,
-        "shop_timezone": settings.timezone,
-        "absent_sources": absent,
-    }
 
 
 project = dbt_project()
@@ -59,9 +44,10 @@ def dbt_models(
     """Build every selected dbt model and run its tests, in dependency order.
 
     In a run over some days, the incremental facts rebuild the rows delivered on those days
-    (dbt vars ``window_start`` / ``window_end``) besides everything loaded since their last
+    (``KPI_WINDOW_START`` / ``KPI_WINDOW_END``) besides everything loaded since their last
     build; the other models are rebuilt whole. The shop's settings and its absent sources
-    reach dbt as vars too.
+    reach dbt the same way (``transform.project.dbt_environment``), and the build starts from
+    the code location's saved parse.
     """
     # dbt-duckdb does not create the warehouse's folder; artefacts and logs go under the data
     # directory, replaced by each build
@@ -69,12 +55,15 @@ def dbt_models(
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     # dbt's unit tests check the models' logic on fixtures: `make test` runs them, not the
     # nightly build (tests/dbt/test_unit_tests.py)
-    dbt_vars = shop_vars(settings, warehouse)
-    days = run_window(context.run.tags)
-    if days:
-        dbt_vars |= {"window_start": days[0].isoformat(), "window_end": days[1].isoformat()}
-    args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)]
-    events = dbt.cli(args, context=context, target_path=settings.dbt_build_target_dir).stream()
+    with warehouse.connect(read_only=True) as con:
+        absent = absent_sources(con)
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    saved_parse = project.project_dir.joinpath(project.target_path, "partial_parse.msgpack")
+    if saved_parse.exists():  # the code location's parse, not the last build's
+        args += ["--partial-parse-file-path", str(saved_parse)]
+    with environment(dbt_environment(settings, absent, run_window(context.run.tags))):
+        invocation = dbt.cli(args, context=context, target_path=settings.dbt_build_target_dir)
+    events = invocation.stream()
     if context.run.tags.get(CONSOLE_TAG) != QUIET:
         yield from events
         return

@@ -1,6 +1,10 @@
 """The dbt project as Dagster sees it, with its manifest kept under the data directory."""
 
+import os
 import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
@@ -29,6 +33,45 @@ def dbt_project(settings: Settings | None = None) -> DbtProject:
     return replace(project, preparer=StaleManifestPreparer())
 
 
+def dbt_environment(
+    settings: Settings,
+    absent_sources: Sequence[str] = (),
+    window: tuple[date, date] | None = None,
+) -> dict[str, str]:
+    """What dbt reads from the environment besides the profile's settings: the shop as the
+    settings resolved it, the sources never delivered, and the days a run covers.
+
+    Environment variables rather than --vars: dbt parses the whole project again whenever its
+    vars differ from the parse it saved, but only the files that read an environment variable
+    when that variable changes. So a build reuses the parse the code location made (with the
+    same shop and no window) and re-parses a handful of files.
+    """
+    first, last = (day.isoformat() for day in window) if window else ("", "")
+    return {
+        "KPI_SHOP_NAME": settings.shop_name,
+        "KPI_TIMEZONE": settings.timezone,
+        "KPI_CURRENCY": settings.currency,
+        "KPI_ABSENT_SOURCES": ",".join(absent_sources),
+        "KPI_WINDOW_START": first,
+        "KPI_WINDOW_END": last,
+    }
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """``values`` in ``os.environ`` while dbt starts (dagster-dbt hands dbt a copy of it)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def dbt_resource(project: DbtProject) -> DbtCliResource:
     """dbt from this environment, whether or not the virtualenv is on PATH."""
     return DbtCliResource(
@@ -54,7 +97,8 @@ class StaleManifestPreparer(DagsterDbtProjectPreparer):
         # dagster-dbt's runs the `dbt` on PATH; its partial-parse fix for relocated seeds is
         # not needed: the project is parsed where it runs
         args = self._prepare_project_cli_args
-        dbt_resource(project).cli(args, target_path=project.target_path).wait()
+        with environment(dbt_environment(Settings.from_env())):
+            dbt_resource(project).cli(args, target_path=project.target_path).wait()
 
 
 def _newest_source_mtime() -> float:

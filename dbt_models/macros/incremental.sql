@@ -29,10 +29,13 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- The (window_start, window_end) vars as ISO date strings, or none when neither is set. -#}
+{#- The (window_start, window_end) vars as ISO date strings, or none when neither is set.
+    The pipeline sets them as the environment variables KPI_WINDOW_START / KPI_WINDOW_END, not
+    as --vars: dbt re-parses the whole project when its vars change, and only the files that
+    read an environment variable when that variable changes. -#}
 {% macro build_window() -%}
-    {%- set start = var('window_start', none) -%}
-    {%- set end = var('window_end', none) -%}
+    {%- set start = var('window_start', none) or env_var('KPI_WINDOW_START', '') -%}
+    {%- set end = var('window_end', none) or env_var('KPI_WINDOW_END', '') -%}
     {%- if start in [none, ''] and end in [none, ''] -%}
         {{- return(none) -}}
     {%- endif -%}

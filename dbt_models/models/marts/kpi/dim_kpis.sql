@@ -2,10 +2,10 @@
 -- grain. The registry is this model's YAML `meta.kpis` (the one place KPIs are defined);
 -- BI tools, kpi_daily and the scorecard read it from here. `sources` are the contract tables a
 -- KPI cannot be computed without; a KPI is available unless one of them is absent (never
--- delivered: var `absent_sources`, set by the pipeline), and only available KPIs are published
--- in kpi_daily and the scorecard.
+-- delivered: the environment variable KPI_ABSENT_SOURCES, comma-separated, set by the pipeline),
+-- and only available KPIs are published in kpi_daily and the scorecard.
 {%- set kpis = config.get('meta')['kpis'] %}
-{%- set absent = var('absent_sources', []) %}
+{%- set absent = env_var('KPI_ABSENT_SOURCES', '').split(',') | reject('equalto', '') | list %}
 {%- for kpi in kpis %}
 select
     '{{ kpi.id }}' as kpi_id,
