@@ -44,7 +44,7 @@ def _refresh_command() -> list[str]:
     """``kpi refresh``, of the demo's last business day when the CLI can refresh one day: the
     run goes through ingestion, dbt, the audit and publication all the same, in a fraction of
     the time a refresh of all 183 days takes."""
-    from dagster_project.cli import refresh
+    from dagster_project.cli.main import refresh
 
     if "--date" in {option for param in refresh.params for option in param.opts}:
         return ["refresh", "--date", str(DEMO.start + timedelta(days=DEMO.days - 1))]

@@ -643,7 +643,7 @@ def test_no_webhook_or_secret_is_hard_coded_in_the_repository(record_tally):
         if Path(name).name.startswith(".env"):
             found.append(f"{name}: an .env file is tracked")
     # the only place the webhook is read is the environment, at the moment an alert is sent
-    source = (PROJECT_ROOT / "dagster_project" / "alerts.py").read_text(encoding="utf-8")
+    source = (PROJECT_ROOT / "dagster_project" / "core" / "alerts.py").read_text(encoding="utf-8")
     reads = re.findall(r"os\.environ(?:\.get)?\(?\[?\s*([A-Z_]+)", source)
     assert reads == ["WEBHOOK_ENV"] and alerts.WEBHOOK_ENV == "KPI_ALERT_WEBHOOK"
     tally(
