@@ -261,7 +261,9 @@ def _anchor(heading: str) -> str:
 # --- docs/tables.md -------------------------------------------------------------------------
 
 
-def _published_models() -> dict[str, dict]:
+def published_models() -> dict[str, dict]:
+    """The published tables (marts and dimensions) as their dbt YAML declares them: the
+    contracts, with every column's data type."""
     return {
         name: model
         for name, model in sorted(_mart_models().items())
@@ -272,7 +274,7 @@ def _published_models() -> dict[str, dict]:
 def published_tables_markdown() -> str:
     """One section per published table: its description and its columns."""
     sections = []
-    for name, model in _published_models().items():
+    for name, model in published_models().items():
         rows = [
             f"| `{c['name']}` | {c.get('data_type', '')} | {_one_line(c.get('description'))} |"
             for c in model["columns"]
@@ -285,7 +287,7 @@ def published_tables_markdown() -> str:
 
 
 def tables_markdown() -> str:
-    models = _published_models()
+    models = published_models()
     return (
         "# Published tables\n\n"
         + _generated_note("the dbt model YAML under `dbt_models/models/marts/` (the contracts)")

@@ -13,7 +13,8 @@ days (Jun 3 - Jun 30) against the 28 before (May 6 - Jun 2):
   March 30 / 100 = 30.0%, February 25 / 100 = 25.0% (+5.00 pp);
 - whole-shop turnover days June 4,500 / 100 = 45.0, May 6,000 / 100 = 60.0 (-25.0%, good).
 
-Columns and types are those of the real marts (``describe`` of a dbt build).
+Columns and types are those of the real marts: their dbt contracts (and the publication log's
+DDL), so the fixture follows the marts when they change.
 """
 
 from __future__ import annotations
@@ -23,228 +24,45 @@ from pathlib import Path
 import duckdb
 import pytest
 
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "dim_kpis": (
-        "kpi_id VARCHAR",
-        "kpi_name VARCHAR",
-        "section INTEGER",
-        "formula VARCHAR",
-        "unit VARCHAR",
-        "higher_is_better BOOLEAN",
-        "grain VARCHAR",
-        "mart VARCHAR",
-    ),
-    "kpi_daily": (
-        "kpi_date DATE",
-        "kpi_id VARCHAR",
-        "dimension VARCHAR",
-        "dimension_value VARCHAR",
-        "numerator DOUBLE",
-        "denominator DOUBLE",
-        "value DOUBLE",
-        "unit VARCHAR",
-    ),
-    "kpi_traffic_daily": (
-        "kpi_date DATE",
-        "channel VARCHAR",
-        "platform VARCHAR",
-        "device VARCHAR",
-        "sessions BIGINT",
-        "visitors BIGINT",
-        "new_visitor_share_numerator BIGINT",
-        "new_visitor_share_denominator BIGINT",
-        "new_visitor_share DOUBLE",
-        "session_conversion_rate_numerator HUGEINT",
-        "session_conversion_rate_denominator BIGINT",
-        "session_conversion_rate DOUBLE",
-        "user_conversion_rate_numerator BIGINT",
-        "user_conversion_rate_denominator BIGINT",
-        "user_conversion_rate DOUBLE",
-        "channel_share_numerator BIGINT",
-        "channel_share_denominator HUGEINT",
-        "channel_share DOUBLE",
-    ),
-    "kpi_traffic_totals_daily": (
-        "kpi_date DATE",
-        "sessions BIGINT",
-        "visitors BIGINT",
-        "new_visitor_share_numerator BIGINT",
-        "new_visitor_share_denominator BIGINT",
-        "new_visitor_share DOUBLE",
-        "session_conversion_rate_numerator HUGEINT",
-        "session_conversion_rate_denominator BIGINT",
-        "session_conversion_rate DOUBLE",
-        "user_conversion_rate_numerator BIGINT",
-        "user_conversion_rate_denominator BIGINT",
-        "user_conversion_rate DOUBLE",
-        "registrations BIGINT",
-        "registration_rate_numerator BIGINT",
-        "registration_rate_denominator BIGINT",
-        "registration_rate DOUBLE",
-    ),
-    "kpi_funnel_daily": (
-        "kpi_date DATE",
-        "channel VARCHAR",
-        "platform VARCHAR",
-        "device VARCHAR",
-        "step_number INTEGER",
-        "funnel_step VARCHAR",
-        "sessions BIGINT",
-        "previous_step_sessions HUGEINT",
-        "step_sessions HUGEINT",
-        "funnel_step_rate_numerator HUGEINT",
-        "funnel_step_rate_denominator HUGEINT",
-        "funnel_step_rate DOUBLE",
-        "funnel_drop_off_rate DOUBLE",
-        "funnel_cumulative_rate_numerator HUGEINT",
-        "funnel_cumulative_rate_denominator BIGINT",
-        "funnel_cumulative_rate DOUBLE",
-    ),
-    "kpi_orders_daily": (
-        "kpi_date DATE",
-        "channel VARCHAR",
-        "platform VARCHAR",
-        "orders HUGEINT",
-        "units HUGEINT",
-        "gmv DECIMAL(38,2)",
-        "discount_amount DECIMAL(38,2)",
-        "refund_amount DECIMAL(38,2)",
-        "net_revenue DECIMAL(38,2)",
-        "aov_numerator DECIMAL(38,2)",
-        "aov_denominator HUGEINT",
-        "aov DOUBLE",
-        "units_per_order_numerator HUGEINT",
-        "units_per_order_denominator HUGEINT",
-        "units_per_order DOUBLE",
-        "member_revenue_share_numerator DECIMAL(38,2)",
-        "member_revenue_share_denominator DECIMAL(38,2)",
-        "member_revenue_share DOUBLE",
-    ),
-    "kpi_repurchase_cohorts": (
-        "cohort_month DATE",
-        "member_tier VARCHAR",
-        "repurchase_rate_90d_numerator HUGEINT",
-        "repurchase_rate_90d_denominator BIGINT",
-        "repurchase_rate_90d DOUBLE",
-        "is_complete BOOLEAN",
-        "as_of_date DATE",
-    ),
-    "kpi_inventory_monthly": (
-        "kpi_month DATE",
-        "category VARCHAR",
-        "snapshot_days BIGINT",
-        "cogs DECIMAL(38,2)",
-        "units_sold HUGEINT",
-        "units_received HUGEINT",
-        "opening_units HUGEINT",
-        "inventory_turnover_numerator DECIMAL(38,2)",
-        "inventory_turnover_denominator DOUBLE",
-        "inventory_turnover DOUBLE",
-        "inventory_turnover_days_numerator DECIMAL(38,2)",
-        "inventory_turnover_days_denominator DECIMAL(38,2)",
-        "inventory_turnover_days DOUBLE",
-        "sell_through_rate_numerator HUGEINT",
-        "sell_through_rate_denominator HUGEINT",
-        "sell_through_rate DOUBLE",
-    ),
-    "kpi_campaigns": (
-        "campaign_id VARCHAR",
-        "name VARCHAR",
-        "channel VARCHAR",
-        "start_date DATE",
-        "end_date DATE",
-        "budget DECIMAL(18,2)",
-        "target_revenue DECIMAL(18,2)",
-        "target_orders INTEGER",
-        "impressions HUGEINT",
-        "clicks HUGEINT",
-        "spend DECIMAL(38,2)",
-        "attributed_orders HUGEINT",
-        "attributed_first_orders HUGEINT",
-        "attributed_revenue DECIMAL(38,2)",
-        "attributed_cogs DECIMAL(38,2)",
-        "ctr_numerator HUGEINT",
-        "ctr_denominator HUGEINT",
-        "ctr DOUBLE",
-        "cpc_numerator DECIMAL(38,2)",
-        "cpc_denominator HUGEINT",
-        "cpc DOUBLE",
-        "roas_numerator DECIMAL(38,2)",
-        "roas_denominator DECIMAL(38,2)",
-        "roas DOUBLE",
-        "campaign_roi_numerator DECIMAL(38,2)",
-        "campaign_roi_denominator DECIMAL(38,2)",
-        "campaign_roi DOUBLE",
-        "cac_numerator DECIMAL(38,2)",
-        "cac_denominator HUGEINT",
-        "cac DOUBLE",
-        "goal_attainment_numerator DECIMAL(38,2)",
-        "goal_attainment_denominator DECIMAL(18,2)",
-        "goal_attainment DOUBLE",
-        "goal_attainment_orders_numerator HUGEINT",
-        "goal_attainment_orders_denominator INTEGER",
-        "goal_attainment_orders DOUBLE",
-    ),
-}
+from dagster_project.cli.docs import published_models
+from dagster_project.core.settings import PROJECT_ROOT
 
-# Tables the pipeline does not publish yet; the report expects these columns.
-OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
-    "kpi_experiments": (
-        "experiment_id VARCHAR",
-        "variant VARCHAR",
-        "is_control BOOLEAN",
-        "units BIGINT",
-        "converters BIGINT",
-        "conversion_rate DOUBLE",
-        "absolute_lift DOUBLE",
-        "relative_lift DOUBLE",
-        "z_statistic DOUBLE",
-        "p_value DOUBLE",
-        "ci_lower DOUBLE",
-        "ci_upper DOUBLE",
-        "is_significant BOOLEAN",
-        "srm_p_value DOUBLE",
-        "has_sample_ratio_mismatch BOOLEAN",
-    ),
-    "kpi_delivery_daily": (
-        "kpi_date DATE",
-        "carrier VARCHAR",
-        "on_time_delivery_rate_numerator BIGINT",
-        "on_time_delivery_rate_denominator BIGINT",
-        "on_time_delivery_rate DOUBLE",
-    ),
-    "kpi_service_daily": (
-        "kpi_date DATE",
-        "channel VARCHAR",
-        "category VARCHAR",
-        "csat_numerator BIGINT",
-        "csat_denominator BIGINT",
-        "csat DOUBLE",
-        "nps_numerator BIGINT",
-        "nps_denominator BIGINT",
-        "nps DOUBLE",
-    ),
-    "kpi_scorecard_monthly": (
-        "kpi_id VARCHAR",
-        "month DATE",
-        "owner_team VARCHAR",
-        "scope VARCHAR",
-        "actual DOUBLE",
-        "target DOUBLE",
-        "attainment DOUBLE",
-        "weight DOUBLE",
-        "score DOUBLE",
-    ),
-    "publication_log": (
-        "run_id VARCHAR",
-        "as_of_date DATE",
-        "started_at TIMESTAMP WITH TIME ZONE",
-        "finished_at TIMESTAMP WITH TIME ZONE",
-        "checks_passed INTEGER",
-        "checks_failed INTEGER",
-        "outcome VARCHAR",
-    ),
-}
+# The tables the hand-made mart holds, with the columns and types of the real ones: the dbt
+# contracts of the published marts, and the publication log's own DDL.
+CORE_TABLES = (
+    "dim_kpis",
+    "kpi_daily",
+    "kpi_traffic_daily",
+    "kpi_traffic_totals_daily",
+    "kpi_funnel_daily",
+    "kpi_orders_daily",
+    "kpi_repurchase_cohorts",
+    "kpi_inventory_monthly",
+    "kpi_campaigns",
+)
+OPTIONAL_TABLES = (
+    "kpi_experiments",
+    "kpi_delivery_daily",
+    "kpi_service_daily",
+    "kpi_scorecard_monthly",
+)
+
+
+def _create_tables(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> None:
+    models = published_models()
+    for table in tables:
+        columns = ", ".join(f"{c['name']} {c['data_type']}" for c in models[table]["columns"])
+        con.execute(f"create table {table} ({columns})")
+
+
+def _create_publication_log(con: duckdb.DuckDBPyConnection) -> None:
+    """The publication log as a publication carries it (a copy of the build's)."""
+    con.execute(
+        (PROJECT_ROOT / "dagster_project/publish/sql/create_publication_log.sql").read_text()
+    )
+    con.execute("create table publication_log as select * from audit.publication_log")
+    con.execute("drop table audit.publication_log")
+
 
 CORE_ROWS = """
 create temp table days as
@@ -281,6 +99,7 @@ select * from (values
     ('roas', 'ROAS', 7, 'attributed revenue ÷ spend', 'ratio', true),
     ('campaign_roi', 'Campaign ROI', 7, '(revenue - COGS - spend) ÷ spend', 'ratio', true)
 ) as t (kpi_id, kpi_name, section, formula, unit, higher_is_better);
+update dim_kpis set sources = '', is_available = true;
 
 insert into kpi_daily by name
 select kpi_date, 'sessions' as kpi_id, sessions as numerator, null as denominator,
@@ -411,14 +230,14 @@ select * from (values
 def build_mart(path: Path, *, optional: bool = False, schema: str = "main") -> Path:
     """Write the hand-made mart to ``path``; with ``optional``, also the not-yet-published
     tables and a publication log."""
-    tables = dict(COLUMNS, **(OPTIONAL_COLUMNS if optional else {}))
     con = duckdb.connect(str(path))
     try:
         if schema != "main":
             con.execute(f"create schema {schema}")
             con.execute(f"use {schema}")
-        for table, columns in tables.items():
-            con.execute(f"create table {table} ({', '.join(columns)})")
+        _create_tables(con, CORE_TABLES + (OPTIONAL_TABLES if optional else ()))
+        if optional:
+            _create_publication_log(con)
         con.execute(CORE_ROWS)
         if optional:
             con.execute(OPTIONAL_ROWS)
