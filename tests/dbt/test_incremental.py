@@ -44,7 +44,7 @@ INCREMENTAL_MODELS = [
     *(f"marts.{fact}" for fact in INCREMENTAL_FACTS),
 ]
 # The first deliveries are built in one go, the last ones one day at a time.
-DAY_BY_DAY = 5
+DAY_BY_DAY = 3
 # Lineage columns that differ between two builds of the same data: when the rows were loaded
 # (separate warehouses load at different times) and which dbt invocation wrote them.
 LOADED_AT = "_loaded_at"

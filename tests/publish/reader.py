@@ -19,7 +19,8 @@ import duckdb
 # DuckDB opens a database file three times when it connects (magic bytes, then the headers,
 # then the blocks: strace shows three openat calls). A connect whose second and third opens
 # straddle a publication's rename reads the headers of one file and the blocks of the other,
-# and fails with this error before returning any data; a new connection succeeds (docs/bi.md). Readers count these apart from real errors.
+# and fails with this error before returning any data; a new connection succeeds
+# (docs/bi.md). Readers count these apart from real errors.
 OPEN_RACE = "Failed to load metadata pointer"
 
 QUERY = """

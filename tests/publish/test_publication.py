@@ -103,13 +103,16 @@ class _Hook(http.server.BaseHTTPRequestHandler):
 def test_a_defect_blocks_the_refresh_and_leaves_the_publication_untouched(demo_copy):
     before = sha256(published_path(demo_copy))
     report_before = sha256(demo_copy.report_file)
-    generate(demo_copy.landing_dir, **asdict(DEMO), defects=["truncated_gzip"])
+    (defect,) = generate(
+        demo_copy.landing_dir, **asdict(DEMO), defects=["truncated_gzip"]
+    ).defect_files
+    day = defect.parent.name.removeprefix("dt=")  # the refresh of the day it was delivered
     server = http.server.HTTPServer(("127.0.0.1", 0), _Hook)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     secret_url = f"http://127.0.0.1:{server.server_port}/hook?token=s3cret"
     try:
         result = subprocess.run(
-            [str(Path(sys.executable).with_name("kpi")), "refresh"],
+            [str(Path(sys.executable).with_name("kpi")), "refresh", "--date", day],
             env=os.environ
             | {"KPI_DATA_DIR": str(demo_copy.data_dir), "KPI_ALERT_WEBHOOK": secret_url},
             capture_output=True,

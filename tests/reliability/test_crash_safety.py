@@ -4,19 +4,18 @@ publication, and the next run completes with exactly the result of an uninterrup
 
 The shop (crash_helpers.shared_history): 7 generated days. Run A (the real ``kpi refresh
 --from`` day 1 ``--to`` day 6) published the *old* publication. Run B, uninterrupted, then
-refreshed day 7 on a copy of that state: its publication and build are the expected result
-(B runs in parallel with these trials; the verdicts wait for it). Each trial group starts
-from run A's state with day 7 still to load (group 3 from group 2's recovery) and chains its
-kills: the state a kill leaves is where the next trial starts. Each group ends with a
-recovery: ``kpi refresh --date`` day 7, to completion.
+refreshed day 7 on a copy of that state: its publication and build are the expected result.
+The refresh kills start from run A's state with day 7 still to load and are chained: the state
+a kill leaves is where the next trial starts. The publish kills start from their recovery.
+Each group of kills ends with a recovery: ``kpi refresh --date`` day 7, to completion.
 
 - Kills in a refresh: ``kpi refresh --date`` day 7 is forked (crash_helpers.Zygote: exactly
   the ``kpi`` console script, in its own session) and killed with ``os.killpg(SIGKILL)``, dbt
   included, at a seeded random moment of the aimed stage: drawn uniformly over the stage's
-  duration in an uninterrupted run (A for group 1, B after) and located in that run's event
-  stream (the k-th event after the stage's first STEP_START, then the seconds it took after
-  that event), so that it lands inside the stage whatever the machine's load. Where the kill
-  landed is read back from the event log; the tallies count kills by where they landed.
+  duration in run B and located in B's event stream (the k-th event after the stage's first
+  STEP_START, then the seconds it took after that event), so that it lands inside the stage
+  whatever the machine's load. Where the kill landed is read back from the event log; the
+  tallies count kills by where they landed.
 - Kills in publish: publication takes ~1 s, and its part that touches what readers see (two
   renames) microseconds, so time-random kills would almost never hit it. ``publish()`` runs
   in its own forked process under the warehouse lock, as in a run, on a build that passed the
@@ -77,16 +76,12 @@ from tests.reliability.crash_helpers import (
 )
 
 SEED = 20250607
-# Kills chained within a group; each group ends with a recovery. Each kill's moment is drawn
-# over the aimed stage of an uninterrupted run's event stream: run A's for group 1, which runs
-# while run B is still going (A's audit and dbt match day 7's; its ingest of six days does
-# not), run B's for the others. Ingest kills come first in a group: once a run got past
-# ingest, day 7 is loaded and later ingests have little to do.
-GROUPS = [
-    ("A", ("audit_pre", "dbt")),
-    ("B", ("ingest", "ingest", "audit_pre", "dbt")),
-]
-# group 3, then before every line of the swap phase; with the 6 refresh kills, 20 at random
+# The refresh kills, chained, then a recovery. Each kill's moment is drawn over the aimed
+# stage of run B (the uninterrupted refresh of the same day). Ingest kills come first: once a
+# run got past ingest, day 7 is loaded and later ingests have little to do.
+REFRESH_KILLS = ("ingest", "ingest", "audit_pre", "audit_pre", "dbt", "dbt")
+# then the publish kills and a recovery: 14 before a random line, then one before every line
+# of the swap phase; with the 6 refresh kills, 20 at random
 PUBLISH_RANDOM_KILLS = 14
 SWAP_PHASE_STARTS_AT = "    os.replace(staging_file, published_path(settings))"
 POLL_S = 0.05
@@ -246,8 +241,8 @@ class Trial:
             + (f" {kill.after.problems}" if kill.after.problems else "")
         )
 
-    def kill_refresh(self, clock: str, aimed: str) -> None:
-        events = self.history.run_a_events if clock == "A" else self.history.baseline.events
+    def kill_refresh(self, aimed: str) -> None:
+        events = self.history.baseline.events
         index, delay = kill_point(stage_clock(events, aimed), self.rng)
         mark = self.events.last_id()
         pid, out = self.zygote.start(
@@ -345,15 +340,11 @@ def trials(tmp_path_factory) -> Trials:
     started = time.monotonic()
     trial = Trial(history, random.Random(SEED))
     try:
-        for group, (clock, aims) in enumerate(GROUPS, start=1):
-            if group > 1:
-                history.restore_trial_dir()
-                trial.current = inspect_publication(trial.published)
-            for aimed in aims:
-                trial.kill_refresh(clock, aimed)
-            trial.recover(group)
+        for aimed in REFRESH_KILLS:
+            trial.kill_refresh(aimed)
+        trial.recover(1)
 
-        # group 3: publish() alone, killed before its k-th executed line of publication.py
+        # publish() alone, killed before its k-th executed line of publication.py
         checks_passed = trial.current.checks_passed
         pid, out = trial.zygote.start(
             {
@@ -379,7 +370,7 @@ def trials(tmp_path_factory) -> Trials:
             trial.kill_publish("random", position, lines, checks_passed)
         for position in range(swap_from, len(lines)):
             trial.kill_publish("swap", position, lines, checks_passed)
-        trial.recover(len(GROUPS) + 1)
+        trial.recover(2)
     finally:
         trial.zygote.close()
     result = trial.result
@@ -429,6 +420,6 @@ def test_after_every_kill_the_mart_is_the_old_or_the_new_complete_publication(tr
 
 
 def test_the_next_run_completes_with_the_uninterrupted_result(trials):
-    assert len(trials.recoveries) == len(GROUPS) + 1
+    assert len(trials.recoveries) == 2
     failed = [f"R{r.group}: {r.problems}" for r in trials.recoveries if r.problems]
     assert not failed, "\n".join(failed)
