@@ -187,6 +187,18 @@ def test_charts_hold_the_hand_computed_values(core_mart, tmp_path):
 # ------------------------------------------------------------------------ optional parts
 
 
+def test_a_week_without_orders_is_drawn_as_zero_orders(core_mart, tmp_path):
+    # the shop's last orders two weeks before the as-of date (Olist: orders end 2017-12-31,
+    # deliveries 2018-03-27): the chart still shows its whole weeks, those two with 0 orders
+    with duckdb.connect(str(core_mart)) as con:
+        con.execute("delete from kpi_orders_daily where kpi_date > date '2025-06-16'")
+    _, html = render(core_mart, tmp_path)
+    orders = {s["kpi_id"]: s["points"] for s in charts(report_data(html))["orders_aov"]["series"]}
+    assert [p["x"] for p in orders["orders"]][-3:] == ["2025-06-16", "2025-06-23", "2025-06-30"]
+    assert [p["y"] for p in orders["orders"]][-3:] == [42, 0, 0]
+    assert [p["y"] for p in orders["aov"]][-2:] == [None, None]
+
+
 def test_absent_tables_are_reported_not_drawn_empty(core_mart, tmp_path):
     summary, html = render(core_mart, tmp_path)
     data = report_data(html)

@@ -5,13 +5,15 @@ weeks as (
     select * from report_weeks($as_of, $first_date, $weeks)
 ),
 
+-- every week of the chart, a week without an order too (0 orders, no AOV)
 weekly as (
     select
         weeks.week_end,
-        sum(orders.orders) as orders,
+        coalesce(sum(orders.orders), 0) as orders,
         safe_divide(sum(orders.aov_numerator), sum(orders.aov_denominator)) as aov,
-    from kpi_orders_daily as orders
-    inner join weeks on orders.kpi_date between weeks.week_start and weeks.week_end
+    from weeks
+    left join kpi_orders_daily as orders
+        on orders.kpi_date between weeks.week_start and weeks.week_end
     group by weeks.week_end
 )
 
