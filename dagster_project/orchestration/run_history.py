@@ -35,7 +35,7 @@ from sqlalchemy.engine import Engine
 from dagster_project.core.settings import Settings
 
 INSTANCE_YAML = """\
-# Written by `kpi` (dagster_project/run_history.py) on every start; edit that file instead.
+# Written by `kpi` on every start (dagster_project/orchestration/run_history.py): edit that.
 telemetry:
   enabled: false
 event_log_storage:
