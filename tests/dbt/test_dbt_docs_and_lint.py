@@ -20,7 +20,7 @@ REPO_DIR = DBT_PROJECT_DIR.parent
 PROJECT = "ecommerce_kpi"
 REGISTRY = DBT_PROJECT_DIR / "models/marts/kpi/_kpi__registry.yml"
 PRIMARY_KEY_TESTS = {"unique", "unique_combination"}
-RATIO_TESTS = {"ratio_is_consistent", "null_ratios"}
+RATIO_TESTS = {"ratio_is_consistent"}
 
 
 def _tool(name: str) -> str:
@@ -166,8 +166,24 @@ def test_every_model_has_a_primary_key_test(models, tests_by_model):
     assert untested == [], f"models without a unique / unique_combination test: {untested}"
 
 
+def test_every_key_column_of_a_mart_is_not_null(models, tests_by_model):
+    """A unique or unique_combination test lets NULLs through (they group together): in a
+    mart each of its columns carries a not_null constraint, which DuckDB enforces while it
+    writes the table (tests/dbt/test_constraints.py)."""
+    nullable = sorted(
+        f"{name}.{column}"
+        for name, node in models.items()
+        if _is_mart(node)
+        for test in tests_by_model.get(name, [])
+        if test["test_metadata"]["name"] in PRIMARY_KEY_TESTS
+        for column in (test["test_metadata"]["kwargs"].get("columns") or [test.get("column_name")])
+        if "not_null" not in {c["type"] for c in node["columns"][column].get("constraints", [])}
+    )
+    assert nullable == []
+
+
 def test_every_ratio_of_the_kpi_marts_is_checked(models, tests_by_model):
-    """A column <id>_denominator makes <id> a ratio value: both ratio tests must cover it."""
+    """A column <id>_denominator makes <id> a ratio value: the ratio test must cover it."""
     unchecked = []
     for name, node in models.items():
         if not node["original_file_path"].startswith("models/marts/kpi/"):

@@ -1,13 +1,18 @@
 {#-
     A ratio KPI's value agrees with the numerator and denominator published beside it (the
-    ratio() macro writes <name>_numerator, <name>_denominator and <name>). Fails with one row
-    per violation of:
-      - the value is NULL exactly when the denominator is 0 or NULL (never 0 or ±infinity);
+    ratio() macro writes <name>_numerator, <name>_denominator and <name>). It is the
+    catalogue's division-by-zero rule and the formula in one test; it fails with one row per
+    violation of:
+      - the value is NULL exactly when the denominator is 0 or NULL: never 0, ±infinity or NaN
+        for a division by zero, and never NULL where the ratio can be computed (a NULL
+        numerator leaking through, or a wrong guard such as nullif on the numerator);
       - otherwise value = numerator ÷ denominator within 1e-9, relative to the larger of 1 and
         the expected value (a NaN or ±infinity value never satisfies this).
+    A NULL whose denominator is 0 is what the rule asks for: an empty group is legitimate (a
+    day without add-to-carts has no checkout rate).
     `numerator` and `denominator` default to <column>_numerator and <column>_denominator.
-    With `measures_have_null_denominator` (kpi_daily), a row whose denominator is NULL is a
-    plain measure and its value must equal its numerator.
+    With `measures_have_null_denominator` (kpi_daily, the scorecard), a row whose denominator
+    is NULL is a plain measure and its value must equal its numerator.
 -#}
 {% test ratio_is_consistent(
     model, column_name, numerator=none, denominator=none, measures_have_null_denominator=false
@@ -36,7 +41,7 @@ checked as (
                     or abs(value - numerator) <= 1e-9 * greatest(abs(numerator), 1)
             {%- endif %}
             when denominator is null or denominator = 0 then value is null
-            when numerator is null then value is null
+            when numerator is null then false
             else
                 abs(value - numerator / denominator)
                 <= 1e-9 * greatest(abs(numerator / denominator), 1)
