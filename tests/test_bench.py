@@ -10,7 +10,8 @@ import json
 import os
 import sys
 import textwrap
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -192,8 +193,6 @@ def test_generated_data_is_cached_by_its_parameters(tmp_path):
 def test_the_floor_computes_the_same_marts_as_the_pipeline(demo_pipeline, tmp_path):
     """One DuckDB connection over the demo's landing files, running the compiled dbt SQL,
     gives every mart table the row count the pipeline built."""
-    from dataclasses import replace
-
     from bench.floor import compile_models, plan, run_floor
 
     manifest = compile_models(tmp_path / "compile", os.environ)
@@ -457,3 +456,30 @@ def test_dbt_node_seconds_split_the_build_by_materialization(tmp_path):
     written = (target / "run_results.json").stat().st_mtime
     assert dbt_node_seconds(target, since=written + 1) is None, "left by an earlier refresh"
     assert dbt_node_seconds(tmp_path / "none", since=0.0) is None
+
+
+@pytest.mark.slow
+def test_the_whole_command_on_a_seven_day_shop(tmp_path, monkeypatch):
+    """``kpi-bench --size small --repeat 1`` end to end, with "small" shrunk to 7 days of 400
+    sessions: it generates the shop, runs the floor, the full refresh and the one-day
+    incremental, finds no problem (the floor's mart rows are the pipeline's, the raw rows the
+    generated ones) and writes its result document and markdown. Its times are not judged."""
+    import bench as bench_package
+
+    tiny = replace(SIZES["small"], days=7, sessions_per_day=400)
+    monkeypatch.setitem(bench_package.SIZES, "small", tiny)
+    root = tmp_path / "bench"
+    ran = CliRunner().invoke(bench, ["--size", "small", "--repeat", "1", "--bench-dir", str(root)])
+    assert ran.exit_code == 0, ran.output[-3000:]
+    result = json.loads(BenchPaths(root).result_json("small").read_text())
+    assert result["parameters"]["days"] == 7
+    assert result["problems"] == []
+    (run,) = result["runs"]
+    assert run["completed"] is True
+    assert result["floor_rows_match"] is True
+    assert run["floor"]["mart_rows"]["kpi_daily"] > 0
+    last_day = date.fromisoformat(result["parameters"]["start"]) + timedelta(days=6)
+    assert result["incremental_day"] == last_day.isoformat()
+    assert sum(result["incremental_rows"].values()) > 0
+    assert set(result["stage_s"]) >= set(STAGES)
+    assert BenchPaths(root).result_markdown("small").read_text() == render_markdown(result)
