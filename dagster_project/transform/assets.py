@@ -31,6 +31,7 @@ class KpiTranslator(DagsterDbtTranslator):
         return f"{resource_type}s"
 
 
+PARTIAL_PARSE = "partial_parse.msgpack"  # dbt's saved parse, in a target directory
 project = dbt_project()
 # parses the project when its manifest is missing or stale, headless runs too
 project.prepare_if_dev()
@@ -47,7 +48,7 @@ def dbt_models(
     (``KPI_WINDOW_START`` / ``KPI_WINDOW_END``) besides everything loaded since their last
     build; the other models are rebuilt whole. The shop's settings and its absent sources
     reach dbt the same way (``transform.project.dbt_environment``), and the build starts from
-    the code location's saved parse.
+    the last build's saved parse (the first one from the code location's).
     """
     # dbt-duckdb does not create the warehouse's folder; artefacts and logs go under the data
     # directory, replaced by each build
@@ -58,9 +59,13 @@ def dbt_models(
     with warehouse.connect(read_only=True) as con:
         absent = absent_sources(con)
     args = ["build", "--exclude-resource-type", "unit_test"]
-    saved_parse = project.project_dir.joinpath(project.target_path, "partial_parse.msgpack")
-    if saved_parse.exists():  # the code location's parse, not the last build's
-        args += ["--partial-parse-file-path", str(saved_parse)]
+    if not settings.dbt_build_target_dir.joinpath(PARTIAL_PARSE).exists():
+        # the first build of this data directory starts from the code location's parse (the
+        # later ones from their own: dbt parses everything again for a warehouse whose path
+        # differs from the one it parsed with, as in a process serving several directories)
+        saved_parse = project.project_dir.joinpath(project.target_path, PARTIAL_PARSE)
+        if saved_parse.exists():
+            args += ["--partial-parse-file-path", str(saved_parse)]
     with environment(dbt_environment(settings, absent, run_window(context.run.tags))):
         invocation = dbt.cli(args, context=context, target_path=settings.dbt_build_target_dir)
     events = invocation.stream()

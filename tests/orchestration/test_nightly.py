@@ -2,6 +2,7 @@
 then a late file for the first night's day picked up by the landing sensor (a small shop).
 The second night is a night after a night: what holds for it holds for any later one."""
 
+import json
 import shutil
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -197,3 +198,28 @@ def test_the_fresh_publication_passes_its_freshness_check(nights):
         e for e in result.get_asset_check_evaluations() if e.asset_key == PUBLISHED_KEY
     ]
     assert publication.passed
+
+
+def _full_parses(settings: Settings) -> list[bool]:
+    """Per dbt build of this data directory, in order: whether dbt parsed the whole project
+    again (its JSON log, dbt.log and its rotated files, says so with UnableToPartialParse)."""
+    builds: dict[str, tuple[str, bool]] = {}
+    for log in settings.dbt_build_target_dir.glob("dbt.log*"):
+        for line in log.read_text().splitlines():
+            info = json.loads(line)["info"]
+            started, full = builds.get(info["invocation_id"], (info["ts"], False))
+            builds[info["invocation_id"]] = (
+                min(started, info["ts"]),
+                full or info["name"] == "UnableToPartialParse",
+            )
+    return [full for _, full in sorted(builds.values())]
+
+
+def test_a_night_parses_only_what_changed(nights):
+    """Each build after the first starts from the last build's parse: the warehouse path it
+    was made with is this directory's (a parse made for another directory, such as this test
+    process's code location, would make dbt parse everything again, ~5 s a night)."""
+    settings, _ = nights
+    full_parses = _full_parses(settings)
+    assert len(full_parses) == 1 + NIGHTS + 1  # the history, the nights, the late file
+    assert full_parses[1:] == [False] * (NIGHTS + 1)
