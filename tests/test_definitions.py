@@ -153,14 +153,12 @@ def test_processes_starting_together_parse_once(isolated_data_dir, tmp_path):
 def test_the_dbt_resource_knows_dbts_version_without_starting_dbt(monkeypatch):
     """dagster-dbt asks ``dbt --version`` (a whole dbt start) which engine it runs; the
     resource answers from the installed dbt-core, the version that command prints."""
-    from pathlib import Path
-
     from dagster_dbt.core import resource as dagster_dbt_resource
 
     from dagster_project.transform.project import dbt_project, dbt_resource
+    from tests.dbt_cli import DBT
 
-    dbt = str(Path(sys.executable).with_name("dbt"))
-    printed = subprocess.run([dbt, "--version"], capture_output=True, text=True, check=True)
+    printed = subprocess.run([DBT, "--version"], capture_output=True, text=True, check=True)
     started = []
     monkeypatch.setattr(dagster_dbt_resource, "check_output", lambda *args: started.append(args))
     answered = dbt_resource(dbt_project())._cli_version

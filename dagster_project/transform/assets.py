@@ -13,6 +13,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dbt.constants import PARTIAL_PARSE_FILE_NAME
 
 from dagster_project.cli.console import CONSOLE_TAG, QUIET
 from dagster_project.core.partitions import run_window
@@ -31,7 +32,6 @@ class KpiTranslator(DagsterDbtTranslator):
         return f"{resource_type}s"
 
 
-PARTIAL_PARSE = "partial_parse.msgpack"  # dbt's saved parse, in a target directory
 project = dbt_project()
 # parses the project when its manifest is missing or stale, headless runs too
 project.prepare_if_dev()
@@ -59,11 +59,11 @@ def dbt_models(
     with warehouse.connect(read_only=True) as con:
         absent = absent_sources(con)
     args = ["build", "--exclude-resource-type", "unit_test"]
-    if not settings.dbt_build_target_dir.joinpath(PARTIAL_PARSE).exists():
+    if not settings.dbt_build_target_dir.joinpath(PARTIAL_PARSE_FILE_NAME).exists():
         # the first build of this data directory starts from the code location's parse (the
         # later ones from their own: dbt parses everything again for a warehouse whose path
         # differs from the one it parsed with, as in a process serving several directories)
-        saved_parse = project.project_dir.joinpath(project.target_path, PARTIAL_PARSE)
+        saved_parse = project.project_dir.joinpath(project.target_path, PARTIAL_PARSE_FILE_NAME)
         if saved_parse.exists():
             args += ["--partial-parse-file-path", str(saved_parse)]
     with environment(dbt_environment(settings, absent, run_window(context.run.tags))):
