@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from dagster_project.core.settings import DBT_PROJECT_DIR
+from tests.dbt_cli import run_dbt
 
 REPO_DIR = DBT_PROJECT_DIR.parent
 PROJECT = "ecommerce_kpi"
@@ -59,20 +60,7 @@ def sqlfluff_lint(tmp_path_factory):
 @pytest.fixture(scope="module")
 def manifest(sqlfluff_lint, tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("dbt_parse")
-    result = subprocess.run(
-        [
-            _tool("dbt"),
-            "parse",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-        ],
-        env=_isolated_env(root),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_dbt(root, "parse", data_dir=root / "data", timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads((root / "target" / "manifest.json").read_text())
 

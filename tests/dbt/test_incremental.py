@@ -1,6 +1,6 @@
 """Building the incremental models delivery by delivery gives exactly the full refresh.
 
-A day's build (the vars ``window_start`` / ``window_end``, as the daily partitions pass them)
+A day's build (``KPI_WINDOW_START`` / ``KPI_WINDOW_END``, as a partitioned run passes them)
 rewrites exactly the fact rows whose newest delivery is in the window, each marked with the
 dbt invocation that wrote it, and re-running a window rebuilds its rows without changing them.
 A file delivered again that changes, drops or gives up keys is rebuilt into staging and the
@@ -60,9 +60,11 @@ def ingest(settings: Settings) -> int:
     return loaded
 
 
-def dbt(settings: Settings, command: str, *flags: str) -> subprocess.CompletedProcess:
+def dbt(
+    settings: Settings, command: str, *flags: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     return run_dbt(
-        settings.data_dir / "dbt", command, "--quiet", *flags, data_dir=settings.data_dir
+        settings.data_dir / "dbt", command, "--quiet", *flags, data_dir=settings.data_dir, env=env
     )
 
 
@@ -88,15 +90,10 @@ def dbt_build_window(settings: Settings, first: date, last: date) -> str:
         "unit_test",
         "--indirect-selection",
         "cautious",
-        "--vars",
-        json.dumps(window_vars(first, last)),
+        env={"KPI_WINDOW_START": first.isoformat(), "KPI_WINDOW_END": last.isoformat()},
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return invocation_id(settings)
-
-
-def window_vars(first: date, last: date) -> dict[str, str]:
-    return {"window_start": first.isoformat(), "window_end": last.isoformat()}
 
 
 def invocation_id(settings: Settings) -> str:
