@@ -1,9 +1,9 @@
 """`kpi-bench`: what can be checked without timing anything.
 
 The step classifier on the refresh job's real steps, stage times read back from a real Dagster
-run, peak memory of a process tree, the landing cache and its links, the floor computing the
-same marts as the pipeline (on the demo pipeline's data), and the result document, its
-markdown and the README table. No assertion here is about how fast anything is.
+run, peak memory of a process tree, the landing cache and its links, the whole command on a
+seven-day shop (its floor computing the same marts as the pipeline), and the result document,
+its markdown and the README table. No assertion here is about how fast anything is.
 """
 
 import json
@@ -22,6 +22,7 @@ from click.testing import CliRunner
 
 from bench import SIZES, BenchPaths, Size, cli
 from bench.cli import bench
+from bench.floor import plan
 from bench.landing import ensure_cache, landing_days, link_days
 from bench.measure import (
     STAGES,
@@ -34,7 +35,7 @@ from bench.measure import (
 )
 from bench.results import goals as goals_of
 from bench.results import readme_section, render_markdown, write_results
-from bench.runner import aggregate, compare_rows, count_rows, describe_mismatches
+from bench.runner import aggregate, compare_rows, describe_mismatches
 from dagster_project.core.settings import Settings
 
 MIB = 1024**2
@@ -187,28 +188,6 @@ def test_generated_data_is_cached_by_its_parameters(tmp_path):
     other_zone = ensure_cache(cache, size, "UTC", echo=lambda _: None)
     assert other_zone["cached"] is False
     assert other_zone["parameters"]["timezone"] == "UTC"
-
-
-@pytest.mark.slow
-def test_the_floor_computes_the_same_marts_as_the_pipeline(demo_pipeline, tmp_path):
-    """One DuckDB connection over the demo's landing files, running the compiled dbt SQL,
-    gives every mart table the row count the pipeline built."""
-    from bench.floor import compile_models, plan, run_floor
-
-    manifest = compile_models(tmp_path / "compile", os.environ)
-    nodes = plan(json.loads(manifest.read_text()))
-    marts = {node.name: node.relation for node in nodes if node.is_mart}
-    assert {"kpi_daily", "dim_customers", "fct_orders"} <= set(marts)
-    assert all(node.materialized != "ephemeral" for node in nodes)
-
-    floor_settings = replace(Settings.from_env(), data_dir=tmp_path / "floor")
-    result = run_floor(floor_settings, demo_pipeline.landing_dir, manifest)
-
-    pipeline = count_rows(demo_pipeline.build_db, list(marts.values()))
-    assert result["mart_rows"] == {name: pipeline[relation] for name, relation in marts.items()}
-    assert result["models"] == sum(n.materialized != "seed" for n in nodes)
-    assert set(result["stage_s"]) == {"load_raw", "seeds", "models", "checkpoint"}
-    assert sum(result["raw_rows"].values()) > 0
 
 
 def test_comparing_row_counts():
@@ -476,8 +455,17 @@ def test_the_whole_command_on_a_seven_day_shop(tmp_path, monkeypatch):
     assert result["problems"] == []
     (run,) = result["runs"]
     assert run["completed"] is True
+    # the floor: one DuckDB connection over the landing files, running the compiled dbt SQL,
+    # gives every mart table the row count the pipeline built
     assert result["floor_rows_match"] is True
+    nodes = plan(json.loads((BenchPaths(root).compile_dir / "target/manifest.json").read_text()))
+    marts = {node.name for node in nodes if node.is_mart}
+    assert {"kpi_daily", "dim_customers", "fct_orders"} <= marts == set(run["floor"]["mart_rows"])
+    assert all(node.materialized != "ephemeral" for node in nodes)
     assert run["floor"]["mart_rows"]["kpi_daily"] > 0
+    assert run["floor"]["models"] == sum(n.materialized != "seed" for n in nodes)
+    assert set(run["floor"]["stage_s"]) == {"load_raw", "seeds", "models", "checkpoint"}
+    assert sum(run["floor"]["raw_rows"].values()) > 0
     last_day = date.fromisoformat(result["parameters"]["start"]) + timedelta(days=6)
     assert result["incremental_day"] == last_day.isoformat()
     assert sum(result["incremental_rows"].values()) > 0
