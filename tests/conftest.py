@@ -3,9 +3,12 @@
 import fcntl
 import hashlib
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
+
+from demo_shop.truths import DemoSize
 
 
 def sha256(path: Path) -> str:
@@ -58,60 +61,101 @@ def _shared_dir(tmp_path_factory, worker_id: str) -> Path:
     return base if worker_id == "master" else base.parent
 
 
-@pytest.fixture(scope="session")
-def demo_pipeline(tmp_path_factory, worker_id):
-    """The `make run` demo, built once per test session (the first worker to need it builds
-    it, the others wait for it): generated, ingested and modelled through Dagster.
-
-    Yields the Settings of its data directory; tests only read it (``demo_copy`` for a copy
-    to change).
-    """
-    from dataclasses import asdict
-
-    import dagster as dg
-
-    from dagster_project.core.partitions import range_tags
+def _built_once(tmp_path_factory, worker_id, name: str, build):
+    """The Settings of the data directory ``<session>/<name>/data``, which ``build(settings)``
+    fills once per test session: the first worker to need it builds it, the others wait for it.
+    Tests only read it (copy it to change it)."""
     from dagster_project.core.settings import Settings
-    from dagster_project.ingest.landing_days import delivered_days
-    from demo_shop import generate
-    from demo_shop.truths import DEMO
 
     shared = _shared_dir(tmp_path_factory, worker_id)
-    data_dir = shared / "demo" / "data"
-    built, failed = shared / "demo" / "built", shared / "demo" / "failed"
+    data_dir = shared / name / "data"
+    built, failed = shared / name / "built", shared / name / "failed"
     built.parent.mkdir(exist_ok=True)
-    with (shared / "demo.lock").open("a") as lock, pytest.MonkeyPatch.context() as env:
+    with (shared / f"{name}.lock").open("a") as lock, pytest.MonkeyPatch.context() as env:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        assert not failed.exists(), f"the demo refresh failed on another worker: {failed}"
+        assert not failed.exists(), f"building {name} failed on another worker: {failed}"
         env.setenv("KPI_DATA_DIR", str(data_dir))
         env.delenv("DAGSTER_HOME", raising=False)
         settings = Settings.from_env()
         if not built.exists():
-            generate(settings.landing_dir, **asdict(DEMO))
-            from dagster_project.definitions import defs
-
-            days = delivered_days(settings.landing_dir)
-            result = defs.resolve_job_def("refresh").execute_in_process(
-                instance=dg.DagsterInstance.ephemeral(),
-                raise_on_error=False,
-                tags=range_tags(days[0], days[-1]),
-            )
-            if not result.success:
+            try:
+                build(settings)
+            except BaseException:
                 failed.touch()
-            assert result.success, "the demo refresh failed"
+                raise
             built.touch()
     return settings
+
+
+def _copy(data_dir: Path, tmp_path: Path, monkeypatch):
+    from dagster_project.core.settings import Settings
+
+    copy = tmp_path / "data"
+    shutil.copytree(data_dir, copy, symlinks=True)
+    monkeypatch.setenv("KPI_DATA_DIR", str(copy))
+    return Settings.from_env()
+
+
+@pytest.fixture(scope="session")
+def demo_pipeline(tmp_path_factory, worker_id):
+    """The `make run` demo, built once per test session: generated, ingested and modelled
+    through Dagster. The Settings of its data directory; ``demo_copy`` for a copy to change."""
+
+    def build(settings) -> None:
+        import dagster as dg
+
+        from dagster_project.core.partitions import range_tags
+        from dagster_project.definitions import defs
+        from dagster_project.ingest.landing_days import delivered_days
+        from demo_shop import generate
+        from demo_shop.truths import DEMO
+
+        generate(settings.landing_dir, **asdict(DEMO))
+        days = delivered_days(settings.landing_dir)
+        result = defs.resolve_job_def("refresh").execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(),
+            raise_on_error=False,
+            tags=range_tags(days[0], days[-1]),
+        )
+        assert result.success, "the demo refresh failed"
+
+    return _built_once(tmp_path_factory, worker_id, "demo", build)
 
 
 @pytest.fixture
 def demo_copy(demo_pipeline, tmp_path, monkeypatch):
     """A private copy of the demo's data directory, safe to refresh and publish again."""
-    from dagster_project.core.settings import Settings
+    return _copy(demo_pipeline.data_dir, tmp_path, monkeypatch)
 
-    data_dir = tmp_path / "data"
-    shutil.copytree(demo_pipeline.data_dir, data_dir, symlinks=True)
-    monkeypatch.setenv("KPI_DATA_DIR", str(data_dir))
-    return Settings.from_env()
+
+# The smallest shop a refresh publishes: 7 days of 100 sessions.
+SMALL_SHOP = DemoSize(days=7, sessions_per_day=100, seed=11)
+SMALL_SHOP_REFRESH_OUTPUT = "refresh-verbose.out"  # beside its data directory
+
+
+@pytest.fixture(scope="session")
+def small_shop(tmp_path_factory, worker_id):
+    """The Settings of SMALL_SHOP's data directory after a full ``kpi refresh --verbose``
+    (its output in SMALL_SHOP_REFRESH_OUTPUT beside it), built once per test session."""
+
+    def build(settings) -> None:
+        from click.testing import CliRunner
+
+        from dagster_project.cli import main
+        from demo_shop import generate
+
+        generate(settings.landing_dir, **asdict(SMALL_SHOP))
+        result = CliRunner().invoke(main, ["refresh", "--verbose"])
+        settings.data_dir.parent.joinpath(SMALL_SHOP_REFRESH_OUTPUT).write_text(result.output)
+        assert result.exit_code == 0, result.output[-3000:]
+
+    return _built_once(tmp_path_factory, worker_id, "small-shop", build)
+
+
+@pytest.fixture
+def small_shop_copy(small_shop, tmp_path, monkeypatch):
+    """A private copy of the small shop's data directory, safe to refresh and publish again."""
+    return _copy(small_shop.data_dir, tmp_path, monkeypatch)
 
 
 # `make test` runs two xdist workers (pyproject addopts: --dist=loadfile --no-loadscope-reorder),

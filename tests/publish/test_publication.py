@@ -1,5 +1,5 @@
-"""Write-audit-publish on the demo shop: what a publication holds, that readers never see a
-half-written one, and that a failed gate changes nothing readers see."""
+"""Write-audit-publish: what the demo's publication holds; on the small shop, that readers never
+see a half-written one and that a failed gate changes nothing readers see."""
 
 import http.server
 import json
@@ -17,7 +17,7 @@ import duckdb
 from dagster_project.publish.publication import GateResult, publish, published_path
 from demo_shop import generate
 from demo_shop.truths import DEMO
-from tests.conftest import sha256
+from tests.conftest import SMALL_SHOP, sha256
 
 READER = Path(__file__).with_name("reader.py")
 
@@ -58,17 +58,17 @@ def _wait_until_seen(out: Path, condition, timeout: float = 120) -> None:
         time.sleep(0.05)
 
 
-def test_readers_see_exactly_one_whole_publication_at_a_time(demo_copy, tmp_path):
+def test_readers_see_exactly_one_whole_publication_at_a_time(small_shop_copy, tmp_path):
     out, stop = tmp_path / "answers.json", tmp_path / "stop"
     reader = subprocess.Popen(
-        [sys.executable, str(READER), str(published_path(demo_copy)), str(out), str(stop)]
+        [sys.executable, str(READER), str(published_path(small_shop_copy)), str(out), str(stop)]
     )
     try:
         # the reader has answered before the first publication and after the last one (a
         # loaded machine can take seconds to start a Python process)
         _wait_until_seen(out, lambda run_id: bool(run_id))
         for run in ("concurrent-1", "concurrent-2", "concurrent-3"):
-            publish(demo_copy, run, GateResult(checks_passed=1))
+            publish(small_shop_copy, run, GateResult(checks_passed=1))
         _wait_until_seen(out, lambda run_id: run_id == "concurrent-3")
     finally:
         stop.touch()
@@ -100,11 +100,12 @@ class _Hook(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_a_defect_blocks_the_refresh_and_leaves_the_publication_untouched(demo_copy):
-    before = sha256(published_path(demo_copy))
-    report_before = sha256(demo_copy.report_file)
+def test_a_defect_blocks_the_refresh_and_leaves_the_publication_untouched(small_shop_copy):
+    shop = small_shop_copy
+    before = sha256(published_path(shop))
+    report_before = sha256(shop.report_file)
     (defect,) = generate(
-        demo_copy.landing_dir, **asdict(DEMO), defects=["truncated_gzip"]
+        shop.landing_dir, **asdict(SMALL_SHOP), defects=["truncated_gzip"]
     ).defect_files
     day = defect.parent.name.removeprefix("dt=")  # the refresh of the day it was delivered
     server = http.server.HTTPServer(("127.0.0.1", 0), _Hook)
@@ -113,8 +114,7 @@ def test_a_defect_blocks_the_refresh_and_leaves_the_publication_untouched(demo_c
     try:
         result = subprocess.run(
             [str(Path(sys.executable).with_name("kpi")), "refresh", "--date", day],
-            env=os.environ
-            | {"KPI_DATA_DIR": str(demo_copy.data_dir), "KPI_ALERT_WEBHOOK": secret_url},
+            env=os.environ | {"KPI_DATA_DIR": str(shop.data_dir), "KPI_ALERT_WEBHOOK": secret_url},
             capture_output=True,
             text=True,
             timeout=900,
@@ -124,13 +124,13 @@ def test_a_defect_blocks_the_refresh_and_leaves_the_publication_untouched(demo_c
     assert result.returncode != 0
     assert "publication blocked" in result.stderr
     assert "raw/events:contract" in result.stderr
-    assert sha256(published_path(demo_copy)) == before
-    assert sha256(demo_copy.report_file) == report_before
+    assert sha256(published_path(shop)) == before
+    assert sha256(shop.report_file) == report_before
     (alert,) = _Hook.received
     assert alert["event"] == "publication_blocked"
     assert "raw/events:contract" in alert["failed_checks"]
     assert "s3cret" not in result.stdout + result.stderr
-    con = duckdb.connect(str(demo_copy.build_db), read_only=True)
+    con = duckdb.connect(str(shop.build_db), read_only=True)
     last = con.execute(
         "select outcome, failed_checks from audit.publication_log order by finished_at desc limit 1"
     ).fetchall()[0]

@@ -1,16 +1,15 @@
 """Bad deliveries as a user meets them: `kpi refresh` and `kpi status` on a small shop.
 
-The shop (7 days) is generated and refreshed once; each test copies its data directory, breaks
-the landing zone the way a source system would, refreshes and checks what the user reads (the
-exit code, a last line naming the file and its problem, `kpi status`) and that a refused build
-leaves the published mart byte for byte as it was.
+The shop (tests/conftest.SMALL_SHOP, 7 days) is generated and refreshed once per test session;
+each test copies its data directory, breaks the landing zone the way a source system would,
+refreshes and checks what the user reads (the exit code, a last line naming the file and its
+problem, `kpi status`) and that a refused build leaves the published mart byte for byte as it
+was.
 """
 
 import json
 import logging
-import shutil
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import duckdb
 import pytest
@@ -19,34 +18,18 @@ from click.testing import CliRunner
 from dagster_project.cli import main
 from dagster_project.core.settings import Settings
 from dagster_project.ingest import contract
-from demo_shop import generate
-from tests.conftest import sha256
+from tests.conftest import SMALL_SHOP, SMALL_SHOP_REFRESH_OUTPUT, sha256
 
-START, DAYS = date(2025, 6, 1), 7
-LAST = START + timedelta(days=DAYS - 1)
+LAST = SMALL_SHOP.start + timedelta(days=SMALL_SHOP.days - 1)
 
 
 def kpi(*arguments: str):
     return CliRunner().invoke(main, list(arguments))
 
 
-@pytest.fixture(scope="module")
-def refreshed_shop(tmp_path_factory) -> tuple[Path, str]:
-    """A shop's data directory after a full `kpi refresh --verbose`, and that run's output."""
-    data_dir = tmp_path_factory.mktemp("shop") / "data"
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("KPI_DATA_DIR", str(data_dir))
-        env.delenv("DAGSTER_HOME", raising=False)
-        generate(data_dir / "landing", START, DAYS, 100, seed=11)
-        result = kpi("refresh", "--verbose")
-    assert result.exit_code == 0, result.output[-3000:]
-    return data_dir, result.output
-
-
 @pytest.fixture
-def shop(refreshed_shop, isolated_data_dir) -> Settings:
-    shutil.copytree(refreshed_shop[0], isolated_data_dir)
-    return Settings.from_env()
+def shop(small_shop_copy) -> Settings:
+    return small_shop_copy
 
 
 def published(settings: Settings) -> str:
@@ -57,8 +40,8 @@ def last_line(result) -> str:
     return result.output.strip().splitlines()[-1].strip()
 
 
-def test_verbose_shows_dagsters_log_and_dbts_lines(refreshed_shop):
-    _, output = refreshed_shop
+def test_verbose_shows_dagsters_log_and_dbts_lines(small_shop):
+    output = small_shop.data_dir.parent.joinpath(SMALL_SHOP_REFRESH_OUTPUT).read_text()
     assert " - dagster - INFO - refresh - " in output
     assert "Completed successfully" in output or "Completed with" in output  # dbt's summary
     assert " OK created sql table model " in output  # one of dbt's node lines

@@ -6,10 +6,8 @@ the last byte, so every write the pipeline attempts there fails with ENOSPC, as 
 disk. Mounting needs root with CAP_SYS_ADMIN (as here; CI runs as root in a similar
 container); where mounting is not permitted the directory is made immutable with ``chattr +i``
 instead (writes fail with EPERM, even for root), and where neither is, the test fails saying
-so rather than passing without a fault. The published mart to protect
-is a private copy of the session's demo publication (a refresh on a few days of data is
-refused by the audit: weekly hot sellers need 56 days of history, and the monthly scorecard
-needs an actual for every month of ``seeds/kpi_targets.csv``).
+so rather than passing without a fault. The published mart to protect is a private copy of the
+session's small shop (tests/conftest.SMALL_SHOP), refreshed again for its last day.
 
 Each test tallies ``resource faults (n) ...: tried N checks, passed N`` (listed at the end of
 the run: tests/conftest.py, record_tally).
@@ -33,25 +31,15 @@ import pytest
 
 from dagster_project.core.settings import Settings
 from dagster_project.publish.publication import published_path
-from demo_shop.truths import DEMO
-from tests.conftest import sha256
+from tests.conftest import SMALL_SHOP, sha256
 
 KPI = str(Path(sys.executable).with_name("kpi"))
 KPI_DEMO = str(Path(sys.executable).with_name("kpi-demo"))
 
 
-def _refresh_command() -> list[str]:
-    """``kpi refresh``, of the demo's last business day when the CLI can refresh one day: the
-    run goes through ingestion, dbt, the audit and publication all the same, in a fraction of
-    the time a refresh of all 183 days takes."""
-    from dagster_project.cli.main import refresh
-
-    if "--date" in {option for param in refresh.params for option in param.opts}:
-        return ["refresh", "--date", str(DEMO.start + timedelta(days=DEMO.days - 1))]
-    return ["refresh"]
-
-
-REFRESH = _refresh_command()
+# The small shop's last business day: the run goes through ingestion, dbt, the audit and
+# publication all the same, in a fraction of the time a refresh of every day takes.
+REFRESH = ["refresh", "--date", str(SMALL_SHOP.start + timedelta(days=SMALL_SHOP.days - 1))]
 TIMEOUT_S = 1200
 REASONS = {"tmpfs": "No space left on device", "chattr": "Operation not permitted"}
 
@@ -184,8 +172,8 @@ def report(record_tally, case: str, how: str, checks: Checks) -> None:
     assert not failed, failed
 
 
-def test_a_full_disk_under_the_warehouse_fails_the_refresh_clearly(demo_copy, record_tally):
-    settings = demo_copy
+def test_a_full_disk_under_the_warehouse_fails_the_refresh_clearly(small_shop_copy, record_tally):
+    settings = small_shop_copy
     before = publication_state(settings)
     with unwritable(settings.warehouse_dir) as how:
         result = _run(REFRESH, settings.data_dir)
@@ -201,8 +189,8 @@ def test_a_full_disk_under_the_warehouse_fails_the_refresh_clearly(demo_copy, re
     )
 
 
-def test_a_full_published_directory_fails_the_publication_clearly(demo_copy, record_tally):
-    settings = demo_copy
+def test_a_full_published_directory_fails_the_publication_clearly(small_shop_copy, record_tally):
+    settings = small_shop_copy
     before = publication_state(settings)
     with unwritable(settings.published_dir) as how:
         result = _run(REFRESH, settings.data_dir)
