@@ -21,6 +21,8 @@ from tests.ingest.helpers import ITEMS_HEADER, deliver
         (main, ["status"]),
         (main, ["ui"]),
         (main, ["import", "olist"]),
+        (main, ["query"]),
+        (main, ["metrics"]),
         (demo_main, []),
     ],
 )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from dagster_project.cli.metrics import list_metrics, query
 from dagster_project.core.settings import Settings
 
 
@@ -42,6 +43,10 @@ def main() -> None:
     Configuration comes from environment variables (see README): KPI_DATA_DIR (default
     ./data), KPI_TIMEZONE, KPI_CURRENCY, KPI_DUCKDB_MEMORY_LIMIT, KPI_DUCKDB_THREADS.
     """
+
+
+main.add_command(query)
+main.add_command(list_metrics)
 
 
 def _days_to_refresh(

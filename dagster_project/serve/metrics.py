@@ -1,0 +1,232 @@
+"""The KPI metrics for readers: MetricFlow, dbt's semantic layer, over the published mart.
+
+The metrics and semantic models are defined in the dbt project
+(``models/marts/kpi/_kpi__semantic.yml``); dbt's parse writes them to
+``semantic_manifest.json``. Their tables are the build's (``"build"."marts".<model>``); here
+they are the published mart's (``main.<model>``), opened read-only for each query, so a query
+never touches the build warehouse and answers from exactly one publication while a refresh
+builds and publishes another.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.core.settings import Settings
+from dagster_project.publish.publication import published_path
+
+SEMANTIC_MANIFEST = "semantic_manifest.json"
+PUBLISHED_SCHEMA = "main"  # where publish() writes each published model, under its own name
+
+
+class MetricsError(Exception):
+    """A query that cannot be answered, said in one line."""
+
+
+def semantic_manifest_path(settings: Settings) -> Path:
+    """dbt's semantic manifest, parsed for this data directory when missing or stale."""
+    from dagster_project.transform.project import dbt_project
+
+    project = dbt_project(settings)
+    project.prepare_if_dev()
+    return project.manifest_path.with_name(SEMANTIC_MANIFEST)
+
+
+def on_published_mart(semantic_manifest: dict) -> dict:
+    """The semantic manifest with every table it reads moved to the published mart."""
+
+    def published(relation: dict) -> dict:
+        alias = relation["alias"]
+        return {
+            "alias": alias,
+            "schema_name": PUBLISHED_SCHEMA,
+            "database": None,
+            "relation_name": f'"{PUBLISHED_SCHEMA}"."{alias}"',
+        }
+
+    moved = json.loads(json.dumps(semantic_manifest))
+    for model in moved["semantic_models"]:
+        model["node_relation"] = published(model["node_relation"])
+    for spine in moved["project_configuration"].get("time_spines", []):
+        spine["node_relation"] = published(spine["node_relation"])
+    return moved
+
+
+class PublishedMartClient:
+    """MetricFlow's SqlClient on the published mart: a new read-only connection per query."""
+
+    def __init__(self, mart: Path):
+        from metricflow.protocols.sql_client import SqlEngine
+        from metricflow.sql.render.duckdb_renderer import DuckDbSqlPlanRenderer
+
+        self._mart = mart
+        self._engine = SqlEngine.DUCKDB
+        self._renderer = DuckDbSqlPlanRenderer()
+
+    @property
+    def sql_engine_type(self):
+        return self._engine
+
+    @property
+    def sql_plan_renderer(self):
+        return self._renderer
+
+    def _refuse_parameters(self, sql_bind_parameter_set) -> None:
+        if sql_bind_parameter_set is not None and sql_bind_parameter_set.param_dict:
+            raise MetricsError("bind parameters are not supported")
+
+    def query(self, stmt: str, sql_bind_parameter_set=None):
+        from metricflow.data_table.mf_table import MetricFlowDataTable
+
+        self._refuse_parameters(sql_bind_parameter_set)
+        if not self._mart.exists():
+            raise MetricsError(f"nothing is published yet ({self._mart}): run `kpi refresh`")
+        with duckdb.connect(str(self._mart), read_only=True) as con:
+            con.execute("set TimeZone = 'UTC'")
+            cursor = con.execute(stmt)
+            names = [column[0] for column in cursor.description]
+            rows = cursor.fetchall()
+        return MetricFlowDataTable.create_from_rows(names, rows)
+
+    def execute(self, stmt: str, sql_bind_parameter_set=None) -> None:
+        raise MetricsError("the published mart is read-only")
+
+    def dry_run(self, stmt: str, sql_bind_parameter_set=None) -> None:
+        self._refuse_parameters(sql_bind_parameter_set)
+        with duckdb.connect(str(self._mart), read_only=True) as con:
+            con.execute(f"explain {stmt}")
+
+    def close(self) -> None:
+        return None
+
+    def render_bind_parameter_key(self, bind_parameter_key: str) -> str:
+        raise MetricsError("bind parameters are not supported")
+
+
+@dataclass(frozen=True)
+class Answer:
+    columns: list[str]
+    rows: list[tuple]
+    sql: str
+
+
+class Metrics:
+    """The metrics of a data directory's published mart."""
+
+    def __init__(self, settings: Settings, semantic_manifest: Path | None = None):
+        from metricflow.engine.metricflow_engine import MetricFlowEngine
+        from metricflow_semantics.model.dbt_manifest_parser import (
+            parse_manifest_from_dbt_generated_manifest,
+        )
+        from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
+
+        path = semantic_manifest or semantic_manifest_path(settings)
+        moved = on_published_mart(json.loads(path.read_text(encoding="utf-8")))
+        self.manifest = parse_manifest_from_dbt_generated_manifest(json.dumps(moved))
+        self._engine = MetricFlowEngine(
+            semantic_manifest_lookup=SemanticManifestLookup(self.manifest),
+            sql_client=PublishedMartClient(published_path(settings)),
+        )
+
+    def metric_names(self) -> list[str]:
+        return sorted(metric.name for metric in self.manifest.metrics)
+
+    def describe(self) -> list[dict]:
+        """Each metric: name, label, type, description and what it can be grouped by."""
+        described = []
+        for metric in sorted(self.manifest.metrics, key=lambda m: m.name):
+            dimensions = self._engine.simple_dimensions_for_metrics([metric.name], ())
+            entities = self._engine.entities_for_metrics([metric.name])
+            described.append(
+                {
+                    "name": metric.name,
+                    "label": metric.label or metric.name,
+                    "type": metric.type.value,
+                    "description": metric.description or "",
+                    "group_by": sorted(
+                        {d.dunder_name for d in dimensions} | {e.name for e in entities}
+                    ),
+                }
+            )
+        return described
+
+    def _request(
+        self,
+        metrics: Sequence[str],
+        group_by: Sequence[str],
+        where: Sequence[str],
+        start: datetime | None,
+        end: datetime | None,
+        order: Sequence[str],
+        limit: int | None,
+    ):
+        from metricflow.engine.metricflow_engine import MetricFlowQueryRequest
+
+        known = self.metric_names()
+        for name in metrics:
+            if name not in known:
+                raise MetricsError(_unknown("metric", name, known))
+        return MetricFlowQueryRequest.create(
+            metric_names=list(metrics),
+            group_by_names=list(group_by),
+            where_constraints=list(where) or None,
+            time_constraint_start=start,
+            time_constraint_end=end,
+            # the rows in the order of what they are grouped by, unless asked otherwise
+            order_by_names=list(order) or list(group_by) or None,
+            limit=limit,
+        )
+
+    def query(self, metrics, group_by=(), where=(), start=None, end=None, order=(), limit=None):
+        request = self._request(metrics, group_by, where, start, end, order, limit)
+        try:
+            result = self._engine.query(request)
+        except MetricsError:
+            raise
+        except Exception as error:
+            raise MetricsError(_one_line(error)) from error
+        table = result.result_df
+        return Answer(list(table.column_names), [tuple(row) for row in table.rows], result.sql)
+
+    def explain(self, metrics, group_by=(), where=(), start=None, end=None, order=(), limit=None):
+        request = self._request(metrics, group_by, where, start, end, order, limit)
+        try:
+            return self._engine.explain(request).sql_statement.sql
+        except Exception as error:
+            raise MetricsError(_one_line(error)) from error
+
+
+def _unknown(kind: str, name: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return f"unknown {kind} {name!r}{hint} (`kpi metrics` lists them)"
+
+
+def _one_line(error: Exception) -> str:
+    """MetricFlow's message, which can run to a page, in one line: what was asked that does
+    not resolve and MetricFlow's closest suggestions, or else its first line."""
+    text = str(error)
+    asked = _block_after(text, "Object Builder Input:") or _block_after(text, "Query Input:")
+    if asked and "Suggestions:" in text:
+        listed = text.split("Suggestions:", 1)[1].split("]", 1)[0]
+        closest = [name.strip().strip(",").strip("'\"") for name in listed.splitlines()]
+        closest = [name for name in closest if name and name != "["][:3]
+        return f"{asked} matches nothing the metrics can be grouped or filtered by; closest: " + (
+            ", ".join(closest)
+        )
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
+
+
+def _block_after(text: str, heading: str) -> str:
+    if heading not in text:
+        return ""
+    lines = [line.strip() for line in text.split(heading, 1)[1].splitlines() if line.strip()]
+    return lines[0] if lines else ""
