@@ -21,6 +21,7 @@ import duckdb
 
 from dagster_project.core.settings import Settings
 from dagster_project.publish.publication import published_path
+from dagster_project.transform.parsed import is_current
 
 SEMANTIC_MANIFEST = "semantic_manifest.json"
 PUBLISHED_SCHEMA = "main"  # where publish() writes each published model, under its own name
@@ -32,11 +33,12 @@ class MetricsError(Exception):
 
 def semantic_manifest_path(settings: Settings) -> Path:
     """dbt's semantic manifest, parsed for this data directory when missing or stale."""
-    from dagster_project.transform.project import dbt_project
+    path = settings.dbt_target_dir / SEMANTIC_MANIFEST
+    if not is_current(path):  # dbt parses (importing dagster-dbt alone takes 2 s)
+        from dagster_project.transform.project import dbt_project
 
-    project = dbt_project(settings)
-    project.prepare_if_dev()
-    return project.manifest_path.with_name(SEMANTIC_MANIFEST)
+        dbt_project(settings).prepare_if_dev()
+    return path
 
 
 def on_published_mart(semantic_manifest: dict) -> dict:

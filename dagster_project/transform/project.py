@@ -15,14 +15,7 @@ from dagster_shared.record import replace
 from packaging.version import Version
 
 from dagster_project.core.settings import DBT_PROJECT_DIR, Settings
-
-# What dbt parses: a change to any of these files (or a file added to or removed from one of
-# these folders) makes the manifest stale. The seeds live beside the project (../seeds).
-_PARSED_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}
-_PARSED = [
-    *(DBT_PROJECT_DIR / name for name in ("dbt_project.yml", "models", "macros", "tests")),
-    DBT_PROJECT_DIR.parent / "seeds",
-]
+from dagster_project.transform.parsed import is_current
 
 
 def dbt_project(settings: Settings | None = None) -> DbtProject:
@@ -110,8 +103,7 @@ class StaleManifestPreparer(DagsterDbtProjectPreparer):
     """
 
     def prepare_if_dev(self, project: DbtProject) -> None:
-        manifest = project.manifest_path
-        if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
+        if not is_current(project.manifest_path):
             self.prepare(project)
 
     def _prepare_manifest(self, project: DbtProject) -> None:
@@ -120,12 +112,3 @@ class StaleManifestPreparer(DagsterDbtProjectPreparer):
         args = self._prepare_project_cli_args
         with environment(dbt_environment(Settings.from_env())):
             dbt_resource(project).cli(args, target_path=project.target_path).wait()
-
-
-def _newest_source_mtime() -> float:
-    return max(
-        path.stat().st_mtime
-        for parsed in _PARSED
-        for path in [parsed, *parsed.rglob("*")]
-        if path.suffix in _PARSED_SUFFIXES or path.is_dir()
-    )
