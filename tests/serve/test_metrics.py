@@ -16,9 +16,9 @@ from dagster_project.cli import main
 from dagster_project.publish.publication import published_path
 from dagster_project.serve.metrics import Metrics
 
-# kpi_orders_daily's columns and the metric over each (the metric's name is the column's)
-ORDERS_DAILY = ["orders", "units", "gmv", "net_revenue", "aov_numerator", "aov_denominator"]
-RATIOS = {"aov": ("aov_numerator", "aov_denominator")}
+# ratio metrics rolled up below: the mart and the key each is grouped by (its numerator and
+# denominator are the mart's <ratio>_numerator and <ratio>_denominator)
+RATIOS = {"aov": ("kpi_orders_daily", "channel"), "ctr": ("kpi_campaigns_daily", "campaign")}
 
 
 @pytest.fixture(scope="module")
@@ -47,52 +47,78 @@ def test_the_semantic_manifest_validates(metrics):
     assert not results.has_blocking_issues, [e.as_readable_str() for e in results.errors]
 
 
-def test_every_metric_at_the_marts_grain_is_the_published_column(metrics, small_shop):
-    names = [*ORDERS_DAILY, *RATIOS]
-    answer = metrics.query(names, ["metric_time__day", "channel", "platform"])
-    found = {(row[0].date(), row[1], row[2]): row[3:] for row in answer.rows}
-    published = {
-        (row[0], row[1], row[2]): row[3:]
-        for row in _mart(
-            small_shop,
-            f"select kpi_date, channel, platform, {', '.join(names)} from kpi_orders_daily",
-        )
-    }
-    assert answer.columns[3:] == names
-    assert found.keys() == published.keys()
-    differing = [
-        (key, name, found[key][i], published[key][i])
-        for key in published
-        for i, name in enumerate(names)
-        if not _close(found[key][i], published[key][i])
-    ]
-    assert differing == [], differing[:5]
+def _by_semantic_model(manifest) -> dict:
+    """Per semantic model: its mart, its keys (entity name -> column) and its metrics (each
+    named as the mart's column it restates; a ratio by its numerator's model)."""
+    cases = {}
+    for model in manifest.semantic_models:
+        measures = {measure.name for measure in model.measures}
+        simple = [
+            m.name
+            for m in manifest.metrics
+            if m.type.value == "simple" and m.type_params.measure.name in measures
+        ]
+        ratios = [
+            m.name
+            for m in manifest.metrics
+            if m.type.value == "ratio" and m.type_params.numerator.name in simple
+        ]
+        keys = {e.name: e.expr or e.name for e in model.entities if e.type.value == "foreign"}
+        cases[model.name] = (model.node_relation.alias, keys, simple + ratios)
+    return cases
+
+
+def test_every_metric_at_its_marts_grain_is_the_published_column(metrics, small_shop):
+    cases = _by_semantic_model(metrics.manifest)
+    assert {"orders_daily", "campaigns_daily", "delivery_daily"} <= cases.keys()
+    covered = set()
+    for model, (mart, keys, names) in cases.items():
+        answer = metrics.query(names, ["metric_time__day", *keys])
+        assert answer.columns == ["metric_time__day", *keys, *names], model
+        width = 1 + len(keys)
+        found = {(row[0].date(), *row[1:width]): row[width:] for row in answer.rows}
+        published = {
+            tuple(row[:width]): row[width:]
+            for row in _mart(
+                small_shop,
+                f"select kpi_date, {', '.join([*keys.values(), *names])} from {mart}",
+            )
+        }
+        assert found and found.keys() == published.keys(), model
+        differing = [
+            (key, name, found[key][i], published[key][i])
+            for key in published
+            for i, name in enumerate(names)
+            if not _close(found[key][i], published[key][i])
+        ]
+        assert differing == [], differing[:5]
+        covered |= set(names)
+    assert covered == set(metrics.metric_names())  # every metric, at its mart's grain
 
 
 @pytest.mark.parametrize("grain", ["week", "month"])
 def test_a_ratio_rolled_up_is_the_sum_of_numerators_over_the_sum_of_denominators(
     metrics, small_shop, grain
 ):
-    for ratio, (numerator, denominator) in RATIOS.items():
-        answer = metrics.query([ratio], [f"metric_time__{grain}", "channel"])
+    for ratio, (mart, key) in RATIOS.items():
+        column = {"campaign": "campaign_id"}.get(key, key)
+        answer = metrics.query([ratio], [f"metric_time__{grain}", key])
         found = {(row[0].date(), row[1]): row[2] for row in answer.rows}
         expected = {
-            (period, channel): value
-            for period, channel, value in _mart(
+            (period, value_of_key): value
+            for period, value_of_key, value in _mart(
                 small_shop,
-                f"select date_trunc('{grain}', kpi_date)::date, channel,"
-                f" sum({numerator}) / nullif(sum({denominator}), 0)"
-                " from kpi_orders_daily group by all",
+                f"select date_trunc('{grain}', kpi_date)::date, {column},"
+                f" sum({ratio}_numerator) / nullif(sum({ratio}_denominator), 0)"
+                f" from {mart} group by all",
             )
         }
-        assert found.keys() == expected.keys()
-        assert all(_close(found[key], expected[key]) for key in expected), ratio
+        assert found.keys() == expected.keys(), ratio
+        assert all(_close(found[k], expected[k]) for k in expected), ratio
         # not the average of the daily ratios (which the mart's rows would give)
-        averaged = _mart(
-            small_shop, f"select avg({ratio}) from kpi_orders_daily where {ratio} is not null"
-        )[0][0]
+        averaged = _mart(small_shop, f"select avg({ratio}) from {mart}")[0][0]
         whole = metrics.query([ratio]).rows[0][0]
-        assert not _close(whole, averaged)
+        assert not _close(whole, averaged), ratio
 
 
 def _kpi(small_shop, monkeypatch, *args: str):
