@@ -4,6 +4,7 @@ import fcntl
 import hashlib
 import shutil
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,26 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("tallies (cases tried / passed)")
         for text in tallies:
             terminalreporter.write_line(text)
+
+
+# A late paid order (2 units at 50.00, no session), delivered after its day was loaded
+LATE_ORDER = (
+    "order_id,customer_id,session_id,ordered_at,status,platform,discount_amount,shipping_fee,"
+    "tax_amount,coupon_code,updated_at\n"
+    '"O-LATE-1","C000000001",,"{day}T04:00:00Z","paid","web","0.00","0.00","0.00",,'
+    '"{day}T04:00:00Z"\n'
+)
+LATE_ITEMS = (
+    "order_id,line_number,product_id,quantity,unit_price,discount_amount\n"
+    '"O-LATE-1","1","P00001","2","50.00","0.00"\n'
+)
+LATE_ORDER_GMV = 100
+
+
+def write_late_order(landing: Path, day: date) -> None:
+    """Deliver LATE_ORDER late: a second file in ``day``'s orders and order_items folders."""
+    (landing / "orders" / f"dt={day}" / "late.csv").write_text(LATE_ORDER.format(day=day))
+    (landing / "order_items" / f"dt={day}" / "late.csv").write_text(LATE_ITEMS)
 
 
 @pytest.fixture(autouse=True)

@@ -19,6 +19,7 @@ from dagster_project.orchestration.run_history import write_instance_config
 from dagster_project.publish.publication import published_path
 from dagster_project.quality.verdict import PUBLISHED_KEY
 from demo_shop import generate
+from tests.conftest import LATE_ORDER_GMV, write_late_order
 
 START = date(2025, 6, 1)
 HISTORY_DAYS = 5  # loaded by a first run over the range
@@ -106,7 +107,7 @@ def nights(tmp_path_factory):
             late_day = START + timedelta(days=HISTORY_DAYS)
             cursor = {d.isoformat(): fp for d, fp in complete_days(settings.landing_dir).items()}
             observed["orders"]["before"] = _day_orders(settings, late_day)
-            _write_late_order(settings.landing_dir, late_day)
+            write_late_order(settings.landing_dir, late_day)
             sensed = landing_sensor(
                 dg.build_sensor_context(instance=instance, cursor=_json(cursor))
             )
@@ -125,23 +126,6 @@ def _json(value) -> str:
     import json
 
     return json.dumps(value)
-
-
-LATE_ORDER = (
-    "order_id,customer_id,session_id,ordered_at,status,platform,discount_amount,shipping_fee,"
-    "tax_amount,coupon_code,updated_at\n"
-    '"O-LATE-1","C000000001",,"{day}T04:00:00Z","paid","web","0.00","0.00","0.00",,'
-    '"{day}T04:00:00Z"\n'
-)
-LATE_ITEMS = (
-    "order_id,line_number,product_id,quantity,unit_price,discount_amount\n"
-    '"O-LATE-1","1","P00001","2","50.00","0.00"\n'
-)
-
-
-def _write_late_order(landing, day: date) -> None:
-    (landing / "orders" / f"dt={day}" / "late.csv").write_text(LATE_ORDER.format(day=day))
-    (landing / "order_items" / f"dt={day}" / "late.csv").write_text(LATE_ITEMS)
 
 
 def test_each_night_publishes_a_newer_day(nights):
@@ -184,7 +168,7 @@ def test_a_late_file_reprocesses_its_day_and_changes_its_kpis(nights):
     orders_before, gmv_before = observed["orders"]["before"]
     orders_after, gmv_after = observed["orders"]["after"]
     assert orders_after == orders_before + 1
-    assert gmv_after == pytest.approx(gmv_before + 100.0)
+    assert gmv_after == pytest.approx(gmv_before + LATE_ORDER_GMV)
 
 
 def test_the_fresh_publication_passes_its_freshness_check(nights):

@@ -10,19 +10,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from dagster_project.serve.metrics import Metrics
-from tests.conftest import SMALL_SHOP
+from tests.conftest import LATE_ORDER_GMV, SMALL_SHOP, write_late_order
 
 LAST = SMALL_SHOP.start + timedelta(days=SMALL_SHOP.days - 1)
-LATE_ORDER = (
-    "order_id,customer_id,session_id,ordered_at,status,platform,discount_amount,shipping_fee,"
-    "tax_amount,coupon_code,updated_at\n"
-    '"O-LATE-1","C000000001",,"{day}T04:00:00Z","paid","web","0.00","0.00","0.00",,'
-    '"{day}T04:00:00Z"\n'
-)
-LATE_ITEMS = (
-    "order_id,line_number,product_id,quantity,unit_price,discount_amount\n"
-    '"O-LATE-1","1","P00001","2","50.00","0.00"\n'
-)
 
 
 def _answer(metrics: Metrics) -> tuple:
@@ -34,10 +24,7 @@ def test_queries_answer_from_one_publication_while_a_refresh_publishes(small_sho
     settings = small_shop_copy
     metrics = Metrics(settings)
     old = _answer(metrics)
-    (settings.landing_dir / "orders" / f"dt={LAST}" / "late.csv").write_text(
-        LATE_ORDER.format(day=LAST)
-    )
-    (settings.landing_dir / "order_items" / f"dt={LAST}" / "late.csv").write_text(LATE_ITEMS)
+    write_late_order(settings.landing_dir, LAST)
     refresh = subprocess.Popen(
         [str(Path(sys.executable).with_name("kpi")), "refresh", "--date", str(LAST)],
         stdout=subprocess.PIPE,
@@ -56,7 +43,7 @@ def test_queries_answer_from_one_publication_while_a_refresh_publishes(small_sho
     assert refresh.returncode == 0, output[-3000:]
     new = _answer(metrics)
 
-    assert new == (old[0] + 1, old[1] + 100), (old, new)  # the late order: 2 units at 50.00
+    assert new == (old[0] + 1, old[1] + LATE_ORDER_GMV), (old, new)
     assert errors == []
     assert len(answers) > 20
     assert set(answers) <= {old, new}, set(answers) - {old, new}
