@@ -18,7 +18,11 @@ from dagster_project.serve.metrics import Metrics
 
 # ratio metrics rolled up below: the mart and the key each is grouped by (its numerator and
 # denominator are the mart's <ratio>_numerator and <ratio>_denominator)
-RATIOS = {"aov": ("kpi_orders_daily", "channel"), "ctr": ("kpi_campaigns_daily", "campaign")}
+RATIOS = {
+    "aov": ("kpi_orders_daily", "channel"),
+    "ctr": ("kpi_campaigns_daily", "campaign"),
+    "session_conversion_rate": ("kpi_traffic_daily", "platform"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +74,7 @@ def _by_semantic_model(manifest) -> dict:
 
 def test_every_metric_at_its_marts_grain_is_the_published_column(metrics, small_shop):
     cases = _by_semantic_model(metrics.manifest)
-    assert {"orders_daily", "campaigns_daily", "delivery_daily"} <= cases.keys()
+    assert {"orders_daily", "campaigns_daily", "delivery_daily", "traffic_daily"} <= cases.keys()
     covered = set()
     for model, (mart, keys, names) in cases.items():
         answer = metrics.query(names, ["metric_time__day", *keys])
