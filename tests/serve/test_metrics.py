@@ -22,6 +22,7 @@ RATIOS = {
     "aov": ("kpi_orders_daily", "channel"),
     "ctr": ("kpi_campaigns_daily", "campaign"),
     "session_conversion_rate": ("kpi_traffic_daily", "platform"),
+    "csat": ("kpi_service_daily", "service_channel"),
 }
 
 
@@ -74,7 +75,8 @@ def _by_semantic_model(manifest) -> dict:
 
 def test_every_metric_at_its_marts_grain_is_the_published_column(metrics, small_shop):
     cases = _by_semantic_model(metrics.manifest)
-    assert {"orders_daily", "campaigns_daily", "delivery_daily", "traffic_daily"} <= cases.keys()
+    marts = {"orders_daily", "campaigns_daily", "delivery_daily", "traffic_daily", "service_daily"}
+    assert marts <= cases.keys()
     covered = set()
     for model, (mart, keys, names) in cases.items():
         answer = metrics.query(names, ["metric_time__day", *keys])
@@ -105,7 +107,7 @@ def test_a_ratio_rolled_up_is_the_sum_of_numerators_over_the_sum_of_denominators
     metrics, small_shop, grain
 ):
     for ratio, (mart, key) in RATIOS.items():
-        column = {"campaign": "campaign_id"}.get(key, key)
+        column = {"campaign": "campaign_id", "service_channel": "channel"}.get(key, key)
         answer = metrics.query([ratio], [f"metric_time__{grain}", key])
         found = {(row[0].date(), row[1]): row[2] for row in answer.rows}
         expected = {
