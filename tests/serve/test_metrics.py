@@ -192,3 +192,29 @@ def test_kpi_metrics_lists_each_metric_with_its_group_bys(small_shop, monkeypatc
     assert result.exit_code == 0, result.output
     assert "aov (ratio): AOV (客单价)" in result.output
     assert "group by: channel, metric_time__day, metric_time__month" in result.output
+
+
+def test_a_connect_that_meets_a_rename_is_retried_once_and_no_other_error_is(metrics, monkeypatch):
+    """docs/bi.md: a connect in the microseconds of a publication's rename fails before
+    reading any data, and the next one succeeds. Planted here: the first read fails so."""
+    from dagster_project.serve.metrics import OPEN_RACE, MetricsError, PublishedMartClient
+
+    real_read = PublishedMartClient._read
+    failures = {"left": 1, "message": f"IO Error: {OPEN_RACE}"}
+
+    def read(self, stmt):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise duckdb.IOException(failures["message"])
+        return real_read(self, stmt)
+
+    monkeypatch.setattr(PublishedMartClient, "_read", read)
+    expected = metrics.query(["orders"]).rows
+    failures["left"] = 1
+    assert metrics.query(["orders"]).rows == expected  # retried, answered
+    failures.update(left=2)
+    with pytest.raises(MetricsError, match=OPEN_RACE):  # once only
+        metrics.query(["orders"])
+    failures.update(left=1, message="IO Error: Could not read from file")
+    with pytest.raises(MetricsError, match="Could not read from file"):  # not retried
+        metrics.query(["orders"])
