@@ -1,10 +1,12 @@
 """Two nights, each run from the nightly schedule's own run request after five days of history,
-then a late file for the first night's day picked up by the landing sensor (a small shop).
-The second night is a night after a night: what holds for it holds for any later one."""
+then a late file for the first night's day picked up by the landing sensor (a small shop),
+while a reader queries the metrics. The second night is a night after a night: what holds for
+it holds for any later one."""
 
 import json
 import shutil
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -18,8 +20,11 @@ from dagster_project.orchestration.automation import landing_sensor
 from dagster_project.orchestration.run_history import write_instance_config
 from dagster_project.publish.publication import published_path
 from dagster_project.quality.verdict import PUBLISHED_KEY
+from dagster_project.serve.metrics import Metrics
 from demo_shop import generate
 from tests.conftest import LATE_ORDER_GMV, write_late_order
+from tests.serve.metrics_reader import MetricsReader
+from tests.serve.metrics_reader import answer as metrics_answer
 
 START = date(2025, 6, 1)
 HISTORY_DAYS = 5  # loaded by a first run over the range
@@ -113,10 +118,18 @@ def nights(tmp_path_factory):
             )
             (request,) = sensed.run_requests
             observed["late_request"] = request
-            result = job.execute_in_process(
-                instance=instance, partition_key=request.partition_key, tags=request.tags
-            )
+            # a reader of the metrics (what `kpi query` runs) queries all through that run
+            metrics = Metrics(settings)
+            observed["metrics_before"] = metrics_answer(metrics)
+            reader = MetricsReader(settings, root / "metrics-reader")
+            try:
+                result = job.execute_in_process(
+                    instance=instance, partition_key=request.partition_key, tags=request.tags
+                )
+            finally:
+                observed["metrics_reader"] = reader.stop()
             assert result.success
+            observed["metrics_after"] = metrics_answer(metrics)
             observed["orders"]["after"] = _day_orders(settings, late_day)
             observed["late_day"] = late_day
         yield settings, observed
@@ -169,6 +182,19 @@ def test_a_late_file_reprocesses_its_day_and_changes_its_kpis(nights):
     orders_after, gmv_after = observed["orders"]["after"]
     assert orders_after == orders_before + 1
     assert gmv_after == pytest.approx(gmv_before + LATE_ORDER_GMV)
+
+
+def test_the_metrics_answer_from_one_publication_while_the_late_run_publishes(nights):
+    """No query fails, and every answer is the old publication's or the new one's (orders and
+    GMV of the same publication)."""
+    _, observed = nights
+    old, new = tuple(observed["metrics_before"]), tuple(observed["metrics_after"])
+    assert new[0] == old[0] + 1  # the late order
+    assert Decimal(new[1]) == Decimal(old[1]) + LATE_ORDER_GMV
+    reader = observed["metrics_reader"]
+    assert reader["errors"] == []
+    assert len(reader["answers"]) > 20
+    assert {tuple(a) for a in reader["answers"]} <= {old, new}
 
 
 def test_the_fresh_publication_passes_its_freshness_check(nights):
