@@ -44,8 +44,9 @@ def semantic_manifest_path(settings: Settings) -> Path:
     return path
 
 
-def on_published_mart(semantic_manifest: dict) -> dict:
-    """The semantic manifest with every table it reads moved to the published mart."""
+def move_to_published_mart(semantic_manifest: dict) -> None:
+    """Point every table the semantic manifest (as parsed from its JSON) reads at the published
+    mart."""
 
     def published(relation: dict) -> dict:
         alias = relation["alias"]
@@ -56,12 +57,10 @@ def on_published_mart(semantic_manifest: dict) -> dict:
             "relation_name": f'"{PUBLISHED_SCHEMA}"."{alias}"',
         }
 
-    moved = json.loads(json.dumps(semantic_manifest))
-    for model in moved["semantic_models"]:
+    for model in semantic_manifest["semantic_models"]:
         model["node_relation"] = published(model["node_relation"])
-    for spine in moved["project_configuration"].get("time_spines", []):
+    for spine in semantic_manifest["project_configuration"].get("time_spines", []):
         spine["node_relation"] = published(spine["node_relation"])
-    return moved
 
 
 class PublishedMartClient:
@@ -132,16 +131,16 @@ class Answer:
 class Metrics:
     """The metrics of a data directory's published mart."""
 
-    def __init__(self, settings: Settings, semantic_manifest: Path | None = None):
+    def __init__(self, settings: Settings):
         from metricflow.engine.metricflow_engine import MetricFlowEngine
         from metricflow_semantics.model.dbt_manifest_parser import (
             parse_manifest_from_dbt_generated_manifest,
         )
         from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
 
-        path = semantic_manifest or semantic_manifest_path(settings)
-        moved = on_published_mart(json.loads(path.read_text(encoding="utf-8")))
-        self.manifest = parse_manifest_from_dbt_generated_manifest(json.dumps(moved))
+        semantic_manifest = json.loads(semantic_manifest_path(settings).read_text("utf-8"))
+        move_to_published_mart(semantic_manifest)
+        self.manifest = parse_manifest_from_dbt_generated_manifest(json.dumps(semantic_manifest))
         self._engine = MetricFlowEngine(
             semantic_manifest_lookup=SemanticManifestLookup(self.manifest),
             sql_client=PublishedMartClient(published_path(settings)),
@@ -196,23 +195,24 @@ class Metrics:
             limit=limit,
         )
 
-    def query(self, metrics, group_by=(), where=(), start=None, end=None, order=(), limit=None):
-        request = self._request(metrics, group_by, where, start, end, order, limit)
+    def _run(self, run, request):
+        """``run(request)``, any error of MetricFlow's said in one line."""
         try:
-            result = self._engine.query(request)
+            return run(request)
         except MetricsError:
             raise
         except Exception as error:
             raise MetricsError(_one_line(error)) from error
+
+    def query(self, metrics, group_by=(), where=(), start=None, end=None, order=(), limit=None):
+        request = self._request(metrics, group_by, where, start, end, order, limit)
+        result = self._run(self._engine.query, request)
         table = result.result_df
         return Answer(list(table.column_names), [tuple(row) for row in table.rows], result.sql)
 
     def explain(self, metrics, group_by=(), where=(), start=None, end=None, order=(), limit=None):
         request = self._request(metrics, group_by, where, start, end, order, limit)
-        try:
-            return self._engine.explain(request).sql_statement.sql
-        except Exception as error:
-            raise MetricsError(_one_line(error)) from error
+        return self._run(self._engine.explain, request).sql_statement.sql
 
 
 def _unknown(kind: str, name: str, known: Sequence[str]) -> str:
