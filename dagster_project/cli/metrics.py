@@ -100,3 +100,6 @@ def list_metrics():
         click.echo(f"{metric['name']} ({metric['type']}): {metric['label']}")
         click.echo(f"  {metric['description']}")
         click.echo(f"  group by: {', '.join(metric['group_by'])}")
+        exact = metric["exact_only_at"]
+        if exact:
+            click.echo(f"  exact only {exact.where()}: {exact.why}")

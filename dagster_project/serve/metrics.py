@@ -121,6 +121,56 @@ class PublishedMartClient:
         raise MetricsError("bind parameters are not supported")
 
 
+# MetricFlow's time grains, finest first
+GRAINS = ("day", "week", "month", "quarter", "year")
+TIME = "metric_time"
+
+
+@dataclass(frozen=True)
+class ExactOnlyAt:
+    """Where a metric whose parts do not add up is exact (its ``config.meta.exact_only_at``):
+    read at the period ``time`` only, grouped by every key of ``by``; ``why`` not elsewhere."""
+
+    time: str | None
+    by: tuple[str, ...]
+    why: str
+
+    def refusal(self, metric: str, group_by: Sequence[str], time_dimensions: set[str]) -> str:
+        """Why ``metric`` grouped by ``group_by`` would not be exact, or '' when it is."""
+        keys = {name.split("__")[-1] for name in group_by}
+        missing = [key for key in self.by if key not in keys]
+        periods = [_period(name, time_dimensions) for name in group_by]
+        periods = [period for period in periods if period is not None]
+        coarser = self.time is not None and (
+            not periods or any(p not in ("", self.time) for p in periods)
+        )
+        if not missing and not coarser:
+            return ""
+        needed = [f"{TIME}__{self.time}"] if coarser else []
+        return (
+            f"{metric} is exact only {self.where()} ({self.why}): "
+            f"add --group-by {','.join(needed + missing)}"
+        )
+
+    def where(self) -> str:
+        """'per month, by supplier'."""
+        where = [f"per {self.time}"] if self.time else []
+        if self.by:
+            *others, last = self.by
+            where.append(f"by {', '.join(others)} and {last}" if others else f"by {last}")
+        return ", ".join(where)
+
+
+def _period(name: str, time_dimensions: set[str]) -> str | None:
+    """The grain a group-by asks of a time dimension ('' for its own), None if not a time."""
+    parts = name.split("__")
+    grain = parts[-1] if len(parts) > 1 and parts[-1] in GRAINS else ""
+    base = parts[:-1] if grain else parts
+    if base[-1] == TIME or base[-1] in time_dimensions:
+        return grain
+    return None
+
+
 @dataclass(frozen=True)
 class Answer:
     columns: list[str]
@@ -145,6 +195,13 @@ class Metrics:
             semantic_manifest_lookup=SemanticManifestLookup(self.manifest),
             sql_client=PublishedMartClient(published_path(settings)),
         )
+        self.exact_only_at = _exact_only_at(self.manifest)
+        self._time_dimensions = {
+            dimension.name
+            for model in self.manifest.semantic_models
+            for dimension in model.dimensions
+            if dimension.type.value == "time"
+        }
 
     def metric_names(self) -> list[str]:
         return sorted(metric.name for metric in self.manifest.metrics)
@@ -164,6 +221,7 @@ class Metrics:
                     "group_by": sorted(
                         {d.dunder_name for d in dimensions} | {e.name for e in entities}
                     ),
+                    "exact_only_at": self.exact_only_at.get(metric.name),
                 }
             )
         return described
@@ -184,6 +242,10 @@ class Metrics:
         for name in metrics:
             if name not in known:
                 raise MetricsError(_unknown("metric", name, known))
+            exact = self.exact_only_at.get(name)
+            refusal = exact and exact.refusal(name, group_by, self._time_dimensions)
+            if refusal:
+                raise MetricsError(refusal)
         return MetricFlowQueryRequest.create(
             metric_names=list(metrics),
             group_by_names=list(group_by),
@@ -213,6 +275,23 @@ class Metrics:
     def explain(self, metrics, group_by=(), where=(), start=None, end=None, order=(), limit=None):
         request = self._request(metrics, group_by, where, start, end, order, limit)
         return self._run(self._engine.explain, request).sql_statement.sql
+
+
+def _exact_only_at(manifest) -> dict[str, ExactOnlyAt]:
+    """Each metric's ExactOnlyAt: its own, or else the ratio's it is a part of."""
+    found = {}
+    for metric in manifest.metrics:
+        meta = (metric.config.meta if metric.config else None) or {}
+        if "exact_only_at" in meta:
+            given = meta["exact_only_at"]
+            found[metric.name] = ExactOnlyAt(
+                given.get("time"), tuple(given.get("by", ())), given["why"]
+            )
+    for metric in manifest.metrics:
+        if metric.name in found and metric.type.value == "ratio":
+            for part in (metric.type_params.numerator, metric.type_params.denominator):
+                found.setdefault(part.name, found[metric.name])
+    return found
 
 
 def _unknown(kind: str, name: str, known: Sequence[str]) -> str:

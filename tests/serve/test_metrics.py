@@ -1,12 +1,15 @@
 """The KPI metrics (dbt's semantic layer through MetricFlow) on the small shop's published mart:
-at the mart's own grain each metric is the published column; a ratio rolled up to a week or a
-month is Σ numerator ÷ Σ denominator; `kpi query` and `kpi metrics` answer as documented and
+at the mart's own grain each metric is the published column, and without a key the mart's
+whole-shop row; a ratio rolled up to a week, a month or a quarter is Σ numerator ÷ Σ
+denominator; a metric that does not add up is refused where it would not be exact, and a
+snapshot takes a period's last day; `kpi query` and `kpi metrics` answer as documented and
 refuse a wrong name in one line naming the closest ones."""
 
 import csv
 import io
 import json
 import math
+from dataclasses import dataclass
 
 import duckdb
 import pytest
@@ -14,16 +17,10 @@ from click.testing import CliRunner
 
 from dagster_project.cli import main
 from dagster_project.publish.publication import published_path
-from dagster_project.serve.metrics import Metrics
+from dagster_project.serve.metrics import GRAINS, Metrics, MetricsError
 
-# ratio metrics rolled up below: the mart and the key each is grouped by (its numerator and
-# denominator are the mart's <ratio>_numerator and <ratio>_denominator)
-RATIOS = {
-    "aov": ("kpi_orders_daily", "channel"),
-    "ctr": ("kpi_campaigns_daily", "campaign"),
-    "session_conversion_rate": ("kpi_traffic_daily", "platform"),
-    "csat": ("kpi_service_daily", "service_channel"),
-}
+# daily ratios whose average over the mart's rows differs from the ratio of the sums
+AVERAGED_DIFFERS = ("aov", "ctr", "session_conversion_rate", "csat")
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +49,23 @@ def test_the_semantic_manifest_validates(metrics):
     assert not results.has_blocking_issues, [e.as_readable_str() for e in results.errors]
 
 
-def _by_semantic_model(manifest) -> dict:
-    """Per semantic model: its mart, its keys (entity name -> column) and its metrics (each
-    named as the mart's column it restates; a ratio by its numerator's model)."""
+WHOLE_SHOP = "all"  # a mart's row over every value of its key (category, member tier)
+
+
+@dataclass(frozen=True)
+class Mart:
+    """A semantic model's mart: its time column and grain, its keys (entity name -> column)
+    and its metrics (each named as the mart's column it restates)."""
+
+    table: str
+    time: str
+    grain: str
+    keys: dict[str, str]
+    metrics: list[str]
+
+
+def _by_semantic_model(manifest) -> dict[str, Mart]:
+    """Per semantic model, its Mart (a ratio goes with its numerator's model)."""
     cases = {}
     for model in manifest.semantic_models:
         measures = {measure.name for measure in model.measures}
@@ -68,63 +79,164 @@ def _by_semantic_model(manifest) -> dict:
             for m in manifest.metrics
             if m.type.value == "ratio" and m.type_params.numerator.name in simple
         ]
-        keys = {e.name: e.expr or e.name for e in model.entities if e.type.value == "foreign"}
-        cases[model.name] = (model.node_relation.alias, keys, simple + ratios)
+        time = model.defaults.agg_time_dimension
+        (dimension,) = (d for d in model.dimensions if d.name == time)
+        keys = {
+            e.name: e.expr or e.name
+            for e in model.entities
+            if e.type.value in ("foreign", "primary")
+        }
+        grain = dimension.type_params.time_granularity.value
+        cases[model.name] = Mart(model.node_relation.alias, time, grain, keys, simple + ratios)
     return cases
 
 
+def _compare(found: dict, published: dict, names: list[str], what: str) -> None:
+    assert found and found.keys() == published.keys(), what
+    differing = [
+        (key, name, found[key][i], published[key][i])
+        for key in published
+        for i, name in enumerate(names)
+        if not _close(found[key][i], published[key][i])
+    ]
+    assert differing == [], (what, differing[:5])
+
+
 def test_every_metric_at_its_marts_grain_is_the_published_column(metrics, small_shop):
+    """Each semantic model's metrics grouped by its time grain and every key equal the mart's
+    rows; a mart's whole-shop row ('all') equals the metrics grouped without that key."""
     cases = _by_semantic_model(metrics.manifest)
-    marts = {"orders_daily", "campaigns_daily", "delivery_daily", "traffic_daily", "service_daily"}
-    assert marts <= cases.keys()
     covered = set()
-    for model, (mart, keys, names) in cases.items():
-        answer = metrics.query(names, ["metric_time__day", *keys])
-        assert answer.columns == ["metric_time__day", *keys, *names], model
-        width = 1 + len(keys)
-        found = {(row[0].date(), *row[1:width]): row[width:] for row in answer.rows}
-        published = {
-            tuple(row[:width]): row[width:]
-            for row in _mart(
-                small_shop,
-                f"select kpi_date, {', '.join([*keys.values(), *names])} from {mart}",
-            )
-        }
-        assert found and found.keys() == published.keys(), model
-        differing = [
-            (key, name, found[key][i], published[key][i])
-            for key in published
-            for i, name in enumerate(names)
-            if not _close(found[key][i], published[key][i])
-        ]
-        assert differing == [], differing[:5]
-        covered |= set(names)
+    for model, mart in cases.items():
+        columns = list(mart.keys.values())
+        rows = _mart(
+            small_shop,
+            f"select {', '.join([mart.time, *columns, *mart.metrics])} from {mart.table}",
+        )
+        wholes = [c for i, c in enumerate(columns) if any(row[1 + i] == WHOLE_SHOP for row in rows)]
+        for whole in [None, *wholes]:  # the rows of every key, then the whole shop's of each
+            kept = [k for k, c in mart.keys.items() if c != whole]
+            group_by = [f"metric_time__{mart.grain}", *kept]
+            refused = [
+                n
+                for n in mart.metrics
+                if n in metrics.exact_only_at
+                and metrics.exact_only_at[n].refusal(n, group_by, set())
+            ]
+            for name in refused:  # it needs the key: no whole-shop figure
+                with pytest.raises(MetricsError, match=f"^{name} is exact only"):
+                    metrics.query([name], group_by)
+            names = [n for n in mart.metrics if n not in refused]
+            answer = metrics.query(names, group_by)
+            assert answer.columns == [f"metric_time__{mart.grain}", *kept, *names], model
+            width = 1 + len(kept)
+            found = {(row[0].date(), *row[1:width]): row[width:] for row in answer.rows}
+            positions = [1 + i for i, c in enumerate(columns) if c != whole]
+            values = [1 + len(columns) + mart.metrics.index(n) for n in names]
+            published = {
+                (row[0], *(row[i] for i in positions)): tuple(row[i] for i in values)
+                for row in rows
+                if all(
+                    (row[1 + i] == WHOLE_SHOP) == (c == whole)
+                    for i, c in enumerate(columns)
+                    if c in wholes
+                )
+            }
+            _compare(found, published, names, f"{model} without {whole}")
+        covered |= set(mart.metrics)
     assert covered == set(metrics.metric_names())  # every metric, at its mart's grain
 
 
-@pytest.mark.parametrize("grain", ["week", "month"])
+@pytest.mark.parametrize("grain", ["week", "month", "quarter"])
 def test_a_ratio_rolled_up_is_the_sum_of_numerators_over_the_sum_of_denominators(
     metrics, small_shop, grain
 ):
-    for ratio, (mart, key) in RATIOS.items():
-        column = {"campaign": "campaign_id", "service_channel": "channel"}.get(key, key)
-        answer = metrics.query([ratio], [f"metric_time__{grain}", key])
-        found = {(row[0].date(), row[1]): row[2] for row in answer.rows}
-        expected = {
-            (period, value_of_key): value
-            for period, value_of_key, value in _mart(
-                small_shop,
-                f"select date_trunc('{grain}', kpi_date)::date, {column},"
-                f" sum({ratio}_numerator) / nullif(sum({ratio}_denominator), 0)"
-                f" from {mart} group by all",
+    """Every ratio that adds up over time, rolled up to ``grain`` (by its mart's first key, or
+    the keys it needs), is Σ numerator ÷ Σ denominator of the mart's rows (without the
+    whole-shop rows), not the average of the rows' ratios."""
+    ratios = {m.name: m.type_params for m in metrics.manifest.metrics if m.type.value == "ratio"}
+    checked = []
+    for mart in _by_semantic_model(metrics.manifest).values():
+        if GRAINS.index(grain) < GRAINS.index(mart.grain):
+            continue
+        for ratio in (name for name in mart.metrics if name in ratios):
+            exact = metrics.exact_only_at.get(ratio)
+            if exact and exact.time:
+                continue  # refused (test_a_metric_that_does_not_add_up_is_refused_elsewhere)
+            keys = list(exact.by) if exact else list(mart.keys)[:1]
+            columns = [mart.keys[key] for key in keys]
+            parts = ratios[ratio]
+            answer = metrics.query([ratio], [f"metric_time__{grain}", *keys])
+            found = {(row[0].date(), *row[1:-1]): row[-1] for row in answer.rows}
+            wholes = " and ".join(
+                f"{column} is distinct from '{WHOLE_SHOP}'" for column in mart.keys.values()
             )
-        }
-        assert found.keys() == expected.keys(), ratio
-        assert all(_close(found[k], expected[k]) for k in expected), ratio
-        # not the average of the daily ratios (which the mart's rows would give)
-        averaged = _mart(small_shop, f"select avg({ratio}) from {mart}")[0][0]
-        whole = metrics.query([ratio]).rows[0][0]
-        assert not _close(whole, averaged), ratio
+            expected = {
+                tuple(row[:-1]): row[-1]
+                for row in _mart(
+                    small_shop,
+                    f"select date_trunc('{grain}', {mart.time})::date,"
+                    + "".join(f" {column}," for column in columns)
+                    + f" sum({parts.numerator.name}) / nullif(sum({parts.denominator.name}), 0)"
+                    f" from {mart.table} where {wholes or 'true'} group by all",
+                )
+            }
+            assert found.keys() == expected.keys(), ratio
+            assert all(_close(found[k], expected[k]) for k in expected), ratio
+            checked.append(ratio)
+    assert len(checked) >= 20, checked
+    for ratio in AVERAGED_DIFFERS:  # the mart's rows would give the average of daily ratios
+        mart = next(m for m in _by_semantic_model(metrics.manifest).values() if ratio in m.metrics)
+        averaged = _mart(small_shop, f"select avg({ratio}) from {mart.table}")[0][0]
+        assert not _close(metrics.query([ratio]).rows[0][0], averaged), ratio
+
+
+def test_a_metric_that_does_not_add_up_is_refused_elsewhere(metrics):
+    """Each metric exact only at some grain (a median, distinct visitors, a share of the day's
+    whole, a month's opening stock) answers there and is refused, in one line saying why and
+    what to group by, over a longer period, the whole range or without a key it needs."""
+    assert len(metrics.exact_only_at) >= 20
+    for name, exact in metrics.exact_only_at.items():
+        time = [f"metric_time__{exact.time}"] if exact.time else ["metric_time__month"]
+        assert metrics.query([name], [*time, *exact.by]).rows, name
+        wrong = []
+        if exact.time:
+            wrong += [list(exact.by), ["metric_time__year", *exact.by]]
+        if exact.by:
+            wrong += [time + list(exact.by[:-1])]
+        for group_by in wrong:
+            with pytest.raises(MetricsError) as refused:
+                metrics.query([name], group_by)
+            (line,) = str(refused.value).splitlines()
+            assert line.startswith(f"{name} is exact only {exact.where()} ({exact.why}): add")
+            needed = ([f"metric_time__{exact.time}"] if group_by[:1] != time else []) + [
+                key for key in exact.by if key not in group_by
+            ]
+            assert line.endswith(f"add --group-by {','.join(needed)}"), line
+
+
+def test_a_snapshot_over_a_week_is_its_last_days(demo_pipeline):
+    """Overdue open shipments (a day's-end snapshot) by week and carrier: the week's last day's
+    figure of each carrier, not the sum of the week's days (the demo shop: the small one has
+    almost no overdue shipment)."""
+    answer = Metrics(demo_pipeline).query(
+        ["overdue_open_shipments"], ["metric_time__week", "carrier"]
+    )
+    found = {(row[0].date(), row[1]): row[2] for row in answer.rows}
+    expected = _mart(
+        demo_pipeline,
+        """
+        with days as (
+            select *, max(kpi_date) over (partition by date_trunc('week', kpi_date)) as last_day
+            from kpi_delivery_daily
+        )
+        select date_trunc('week', kpi_date)::date, carrier, overdue_open_shipments
+        from days where kpi_date = last_day
+        """,
+    )
+    assert found == {(week, carrier): value for week, carrier, value in expected}
+    summed = _mart(demo_pipeline, "select sum(overdue_open_shipments) from kpi_delivery_daily")
+    assert sum(found.values()) != summed[0][0]  # the days' sum would differ here
 
 
 def _kpi(small_shop, monkeypatch, *args: str):
