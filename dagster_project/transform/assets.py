@@ -59,13 +59,18 @@ def dbt_models(
     with warehouse.connect(read_only=True) as con:
         absent = absent_sources(con)
     args = ["build", "--exclude-resource-type", "unit_test"]
-    if not settings.dbt_build_target_dir.joinpath(PARTIAL_PARSE_FILE_NAME).exists():
-        # the first build of this data directory starts from the code location's parse (the
-        # later ones from their own: dbt parses everything again for a warehouse whose path
-        # differs from the one it parsed with, as in a process serving several directories)
-        saved_parse = project.project_dir.joinpath(project.target_path, PARTIAL_PARSE_FILE_NAME)
-        if saved_parse.exists():
-            args += ["--partial-parse-file-path", str(saved_parse)]
+    own_parse = settings.dbt_build_target_dir / PARTIAL_PARSE_FILE_NAME
+    saved_parse = project.project_dir.joinpath(project.target_path, PARTIAL_PARSE_FILE_NAME)
+    if saved_parse.exists() and (
+        not own_parse.exists() or own_parse.stat().st_mtime < saved_parse.stat().st_mtime
+    ):
+        # the first build of this data directory, and the first after the project changed,
+        # start from the code location's parse, which is current (the others from their own:
+        # dbt parses everything again for a warehouse whose path differs from the one it
+        # parsed with, as in a process serving several directories; and its partial parse of
+        # an old parse can fail where a fresh one does not, e.g. on metrics moved to another
+        # file)
+        args += ["--partial-parse-file-path", str(saved_parse)]
     with environment(dbt_environment(settings, absent, run_window(context.run.tags))):
         invocation = dbt.cli(args, context=context, target_path=settings.dbt_build_target_dir)
     events = invocation.stream()

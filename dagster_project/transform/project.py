@@ -9,7 +9,7 @@ from functools import cached_property
 from importlib.metadata import version
 from pathlib import Path
 
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt import DagsterDbtCliRuntimeError, DbtCliResource, DbtProject
 from dagster_dbt.dbt_project import DagsterDbtProjectPreparer
 from dagster_shared.record import replace
 from packaging.version import Version
@@ -115,4 +115,10 @@ class StaleManifestPreparer(DagsterDbtProjectPreparer):
         # not needed: the project is parsed where it runs
         args = self._prepare_project_cli_args
         with environment(dbt_environment(Settings.from_env())):
-            dbt_resource(project).cli(args, target_path=project.target_path).wait()
+            try:
+                dbt_resource(project).cli(args, target_path=project.target_path).wait()
+            except DagsterDbtCliRuntimeError:
+                # dbt's partial parse of its last parse can fail where a whole parse does not
+                # (metrics moved to another file: "dbt found two metrics with the name ...")
+                full = [*args, "--no-partial-parse"]
+                dbt_resource(project).cli(full, target_path=project.target_path).wait()
