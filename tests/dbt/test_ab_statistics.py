@@ -91,7 +91,16 @@ def kpi_experiments(tmp_path_factory) -> dict[tuple[str, str], dict]:
             " planned_share double, assigned_at timestamptz, first_converted_at timestamptz,"
             " has_converted boolean)"
         )
+        con.execute("create schema staging")
+        con.execute(
+            "create table staging.stg_experiments"
+            " (experiment_id varchar, start_date date, end_date date)"
+        )
         for experiment_id, arms in EXPERIMENTS.items():
+            con.execute(
+                "insert into staging.stg_experiments values ($1, '2025-07-01', '2025-07-31')",
+                [experiment_id],
+            )
             for arm in arms:
                 con.execute(
                     "insert into intermediate.int_experiment_units_converted"

@@ -55,30 +55,35 @@ WHOLE_SHOP = "all"  # a mart's row over every value of its key (category, member
 @dataclass(frozen=True)
 class Mart:
     """A semantic model's mart: its time column and grain, its keys (entity name -> column)
-    and its metrics (each named as the mart's column it restates)."""
+    and its metrics, each with the mart's column it restates (metric name -> column)."""
 
     table: str
     time: str
     grain: str
     keys: dict[str, str]
-    metrics: list[str]
+    columns: dict[str, str]
+
+    @property
+    def metrics(self) -> list[str]:
+        return list(self.columns)
 
 
 def _by_semantic_model(manifest) -> dict[str, Mart]:
-    """Per semantic model, its Mart (a ratio goes with its numerator's model)."""
+    """Per semantic model, its Mart (a ratio goes with its numerator's model). A simple metric
+    restates its measure's column; a ratio the column of its name, or of its meta.column."""
     cases = {}
     for model in manifest.semantic_models:
-        measures = {measure.name for measure in model.measures}
-        simple = [
-            m.name
+        measures = {measure.name: measure.expr or measure.name for measure in model.measures}
+        simple = {
+            m.name: measures[m.type_params.measure.name]
             for m in manifest.metrics
             if m.type.value == "simple" and m.type_params.measure.name in measures
-        ]
-        ratios = [
-            m.name
+        }
+        ratios = {
+            m.name: ((m.config.meta if m.config else None) or {}).get("column", m.name)
             for m in manifest.metrics
             if m.type.value == "ratio" and m.type_params.numerator.name in simple
-        ]
+        }
         time = model.defaults.agg_time_dimension
         (dimension,) = (d for d in model.dimensions if d.name == time)
         keys = {
@@ -87,7 +92,7 @@ def _by_semantic_model(manifest) -> dict[str, Mart]:
             if e.type.value in ("foreign", "primary")
         }
         grain = dimension.type_params.time_granularity.value
-        cases[model.name] = Mart(model.node_relation.alias, time, grain, keys, simple + ratios)
+        cases[model.name] = Mart(model.node_relation.alias, time, grain, keys, simple | ratios)
     return cases
 
 
@@ -111,7 +116,7 @@ def test_every_metric_at_its_marts_grain_is_the_published_column(metrics, small_
         columns = list(mart.keys.values())
         rows = _mart(
             small_shop,
-            f"select {', '.join([mart.time, *columns, *mart.metrics])} from {mart.table}",
+            f"select {', '.join([mart.time, *columns, *mart.columns.values()])} from {mart.table}",
         )
         wholes = [c for i, c in enumerate(columns) if any(row[1 + i] == WHOLE_SHOP for row in rows)]
         for whole in [None, *wholes]:  # the rows of every key, then the whole shop's of each
@@ -177,7 +182,8 @@ def test_a_ratio_rolled_up_is_the_sum_of_numerators_over_the_sum_of_denominators
                     small_shop,
                     f"select date_trunc('{grain}', {mart.time})::date,"
                     + "".join(f" {column}," for column in columns)
-                    + f" sum({parts.numerator.name}) / nullif(sum({parts.denominator.name}), 0)"
+                    + f" sum({mart.columns[parts.numerator.name]})"
+                    + f" / nullif(sum({mart.columns[parts.denominator.name]}), 0)"
                     f" from {mart.table} where {wholes or 'true'} group by all",
                 )
             }

@@ -12,6 +12,10 @@ units as (
     select * from {{ ref('int_experiment_units_converted') }}
 ),
 
+schedules as (
+    select experiment_id, start_date, end_date from {{ ref('stg_experiments') }}
+),
+
 variants as (
     select
         experiment_id,
@@ -81,9 +85,9 @@ tested as (
 )
 
 select
-    experiment_id,
-    variant,
-    is_control,
+    tested.experiment_id,
+    tested.variant,
+    tested.is_control,
     planned_share,
     units,
     converters,
@@ -107,5 +111,8 @@ select
     srm_degrees_of_freedom,
     srm_p_value,
     has_unplanned_variant
-    or coalesce(srm_p_value < {{ var('srm_alpha', 0.001) }}, false) as has_sample_ratio_mismatch
+    or coalesce(srm_p_value < {{ var('srm_alpha', 0.001) }}, false) as has_sample_ratio_mismatch,
+    schedules.start_date,
+    schedules.end_date
 from tested
+left join schedules on tested.experiment_id = schedules.experiment_id
