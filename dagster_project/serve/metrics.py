@@ -141,15 +141,15 @@ class ExactOnlyAt:
         missing = [key for key in self.by if key not in keys]
         periods = [_period(name, time_dimensions) for name in group_by]
         periods = [period for period in periods if period is not None]
-        coarser = self.time is not None and (
+        other_period = self.time is not None and (
             not periods or any(p not in ("", self.time) for p in periods)
         )
-        if not missing and not coarser:
+        if not missing and not other_period:
             return ""
-        needed = [f"{TIME}__{self.time}"] if coarser else []
+        needed = [f"{TIME}__{self.time}"] if other_period else []
         return (
             f"{metric} is exact only {self.where()} ({self.why}): "
-            f"add --group-by {','.join(needed + missing)}"
+            f"--group-by needs {','.join(needed + missing)}"
         )
 
     def where(self) -> str:

@@ -214,11 +214,13 @@ def test_a_metric_that_does_not_add_up_is_refused_elsewhere(metrics):
             with pytest.raises(MetricsError) as refused:
                 metrics.query([name], group_by)
             (line,) = str(refused.value).splitlines()
-            assert line.startswith(f"{name} is exact only {exact.where()} ({exact.why}): add")
+            assert line.startswith(
+                f"{name} is exact only {exact.where()} ({exact.why}): --group-by needs"
+            )
             needed = ([f"metric_time__{exact.time}"] if group_by[:1] != time else []) + [
                 key for key in exact.by if key not in group_by
             ]
-            assert line.endswith(f"add --group-by {','.join(needed)}"), line
+            assert line.endswith(f"--group-by needs {','.join(needed)}"), line
 
 
 def test_a_snapshot_over_a_week_is_its_last_days(demo_pipeline):

@@ -62,6 +62,8 @@ compared as (
         experiments.srm_chi_square,
         experiments.srm_degrees_of_freedom,
         experiments.has_unplanned_variant,
+        schedules.start_date,
+        schedules.end_date,
         case when not variants.is_control then {{ two_proportion_z(
             'variants.converters', 'variants.units',
             'experiments.control_converters', 'experiments.control_units',
@@ -72,6 +74,7 @@ compared as (
         ) }} end as unpooled_standard_error
     from variants
     inner join experiments on variants.experiment_id = experiments.experiment_id
+    left join schedules on variants.experiment_id = schedules.experiment_id
 ),
 
 tested as (
@@ -85,9 +88,9 @@ tested as (
 )
 
 select
-    tested.experiment_id,
-    tested.variant,
-    tested.is_control,
+    experiment_id,
+    variant,
+    is_control,
     planned_share,
     units,
     converters,
@@ -112,7 +115,6 @@ select
     srm_p_value,
     has_unplanned_variant
     or coalesce(srm_p_value < {{ var('srm_alpha', 0.001) }}, false) as has_sample_ratio_mismatch,
-    schedules.start_date,
-    schedules.end_date
+    start_date,
+    end_date
 from tested
-left join schedules on tested.experiment_id = schedules.experiment_id
