@@ -11,6 +11,7 @@ import yaml
 
 from dagster_project.core.settings import DBT_PROJECT_DIR, Settings
 from dagster_project.ingest import contract
+from dagster_project.transform import registry
 from tests.dbt_cli import DATA_DIR_LINK, run_dbt
 
 
@@ -23,14 +24,11 @@ def test_dbt_sources_are_the_contract_tables():
 def test_every_kpi_in_the_registry_has_exactly_the_fields_dim_kpis_reads():
     # a flow mapping splits an unquoted value at its commas: "name: Tickets per 1,000 orders"
     # gives the name "Tickets per 1" and a stray key "000 orders"
-    registry = yaml.safe_load((DBT_PROJECT_DIR / "models/marts/kpi/_kpi__registry.yml").read_text())
-    (dim_kpis,) = [m for m in registry["models"] if m["name"] == "dim_kpis"]
-    fields = {"id", "section", "name", "formula", "unit", "higher_is_better", "grain", "mart"}
     sources = set(contract.tables())
-    kpis = dim_kpis["config"]["meta"]["kpis"]
-    assert len(kpis) > 50
+    kpis = registry.kpis()
+    assert len(kpis) == len({kpi["id"] for kpi in kpis}) > 60  # each defined once
     for kpi in kpis:
-        assert set(kpi) == fields | {"sources"}, kpi["id"]
+        assert set(kpi) == {"id", *registry.FIELDS}, kpi["id"]
         assert all(value not in (None, "") for value in kpi.values()), kpi["id"]
         # the contract tables the KPI cannot be computed without (none: the scorecard)
         assert set(kpi["sources"]) <= sources, kpi["id"]

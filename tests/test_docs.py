@@ -6,13 +6,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import yaml
 
 from dagster_project.cli.docs import (
     COMMAND,
     KPI_MACROS_DIR,
     KPIS_DOC,
-    REGISTRY,
     TABLES_DOC,
     DocsError,
     _macro_outputs,
@@ -23,14 +21,14 @@ from dagster_project.cli.docs import (
     published_tables_markdown,
 )
 from dagster_project.core.settings import PROJECT_ROOT
+from dagster_project.transform import registry
 
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 KPI_ROW = re.compile(r"^\| `(\w+)` \|", re.M)
 
 
 def _registry_ids() -> list[str]:
-    (dim_kpis,) = yaml.safe_load(REGISTRY.read_text(encoding="utf-8"))["models"]
-    return [kpi["id"] for kpi in dim_kpis["config"]["meta"]["kpis"]]
+    return [kpi["id"] for kpi in registry.kpis()]
 
 
 def _anchors(text: str) -> set[str]:

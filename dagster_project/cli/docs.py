@@ -2,8 +2,8 @@
 of every published table), written by ``python -m dagster_project.cli.docs``.
 
 Both come from the dbt project, so they cannot drift from what is built: the KPI catalogue from
-the registry ``meta.kpis`` of ``dim_kpis`` (``_kpi__registry.yml``), with, for each KPI, the
-file whose SQL computes it, found by reading the macros and the mart's SQL; the column
+the KPI registry (``transform/registry.py``: the KPI metrics' ``meta.kpi``), with, for each KPI,
+the file whose SQL computes it, found by reading the macros and the mart's SQL; the column
 dictionary from the model YAML that dbt enforces as contracts. A test fails when either file
 is out of date.
 """
@@ -16,13 +16,13 @@ import yaml
 
 from dagster_project.core.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 from dagster_project.publish.publication import is_published
+from dagster_project.transform import registry
 
 DOCS_DIR = PROJECT_ROOT / "docs"
 KPIS_DOC = DOCS_DIR / "kpis.md"
 TABLES_DOC = DOCS_DIR / "tables.md"
 COMMAND = ".venv/bin/python -m dagster_project.cli.docs"
 
-REGISTRY = DBT_PROJECT_DIR / "models" / "marts" / "kpi" / "_kpi__registry.yml"
 MARTS_DIR = DBT_PROJECT_DIR / "models" / "marts"
 MACROS_DIR = DBT_PROJECT_DIR / "macros"
 KPI_MACROS_DIR = MACROS_DIR / "kpis"
@@ -72,13 +72,6 @@ def _mart_models() -> dict[str, dict]:
         for model in yaml.safe_load(path.read_text(encoding="utf-8")).get("models") or []:
             models[model["name"]] = model
     return models
-
-
-def _registry() -> tuple[dict, list[dict]]:
-    """The dim_kpis model and its KPI registry."""
-    models = yaml.safe_load(REGISTRY.read_text(encoding="utf-8"))["models"]
-    (dim_kpis,) = (m for m in models if m["name"] == "dim_kpis")
-    return dim_kpis, dim_kpis["config"]["meta"]["kpis"]
 
 
 def _model_sql(name: str) -> Path:
@@ -172,14 +165,13 @@ def computed_in(kpi: dict, mart_sql: Path, kpi_columns: set[str], macros: dict) 
 
 def kpi_rows() -> list[dict]:
     """The registry's KPIs, each with its mart's SQL file and the file that computes it."""
-    _, kpis = _registry()
     models = _mart_models()
     every_macro = _macros()
     macros = {
         path: _macro_outputs(path, every_macro) for path in sorted(KPI_MACROS_DIR.glob("*.sql"))
     }
     rows = []
-    for kpi in kpis:
+    for kpi in registry.kpis():
         if kpi["section"] not in SECTIONS:
             raise DocsError(f"KPI {kpi['id']}: section {kpi['section']} has no title in SECTIONS")
         if kpi["mart"] not in models:
@@ -197,19 +189,23 @@ def kpi_rows() -> list[dict]:
 
 
 def kpis_markdown() -> str:
-    dim_kpis, _ = _registry()
-    unit = next(c for c in dim_kpis["columns"] if c["name"] == "unit")
+    unit = next(c for c in registry.dim_kpis_model()["columns"] if c["name"] == "unit")
     rows = kpi_rows()
     lines = [
         "# KPI catalogue",
         "",
-        _generated_note(f"`{_repo_path(REGISTRY)}` and the SQL it points to"),
+        _generated_note("the KPI metrics' definitions and the SQL they point to"),
         "",
-        "Every KPI of the department's catalogue, defined once: id, name, formula, unit, "
-        "direction, grain, mart and sources come from the registry `meta.kpis` of `dim_kpis` "
-        f"({_link(REGISTRY, _repo_path(REGISTRY))}), which is also published as the table "
-        "`dim_kpis`. *Computed in* links the SQL that computes the formula: the macro under "
-        f"`{_repo_path(KPI_MACROS_DIR)}/` that outputs the KPI, else the mart's own SQL.",
+        "Every KPI of the department's catalogue, defined once. A KPI is a metric of the "
+        "semantic layer ([metrics.md](metrics.md)) whose name is the KPI's id: its name, 中文 "
+        "name, formula, unit, direction, grain, mart and sources are the metric's "
+        f"`config.meta.kpi`, in the `_<folder>__semantic.yml` files under "
+        f"`{_repo_path(registry.KPI_MARTS_DIR)}/`. The three KPIs per product, a stage, a "
+        f"flag and a launch's first 30 days, are not metrics: they are in "
+        f"{_link(registry.DIM_KPIS_YAML, _repo_path(registry.DIM_KPIS_YAML))}. Both are "
+        "published as the table `dim_kpis`. *Computed in* links the SQL that computes the "
+        f"formula: the macro under `{_repo_path(KPI_MACROS_DIR)}/` that outputs the KPI, else "
+        "the mart's own SQL.",
         "",
         "- Every ratio is published with its numerator and denominator beside the value "
         "(`<id>_numerator`, `<id>_denominator`, `<id>`): re-aggregate by summing those, never by "
@@ -230,8 +226,9 @@ def kpis_markdown() -> str:
             "",
             f"## {section}. {title}",
             "",
-            "| id | name | formula | unit | direction | grain | mart | sources | computed in |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| id | name | 中文 | formula | unit | direction | grain | mart | sources "
+            "| computed in |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for kpi in (r for r in rows if r["section"] == section):
             sources = ", ".join(f"`{s}`" for s in kpi["sources"]) or "none"
@@ -239,6 +236,7 @@ def kpis_markdown() -> str:
             cells = [
                 f"`{kpi['id']}`",
                 _one_line(kpi["name"]),
+                kpi["name_zh"],
                 _one_line(str(kpi["formula"])),
                 kpi["unit"],
                 direction,

@@ -99,6 +99,10 @@ def list_metrics():
     for metric in _metrics(_settings()).describe():
         click.echo(f"{metric['name']} ({metric['type']}): {metric['label']}")
         click.echo(f"  {metric['description']}")
+        kpi = metric["kpi"]
+        if kpi:
+            better = "higher" if kpi["higher_is_better"] else "lower"
+            click.echo(f"  KPI {kpi['name']} ({kpi['name_zh']}): {kpi['unit']}, {better} is better")
         click.echo(f"  group by: {', '.join(metric['group_by'])}")
         exact = metric["exact_only_at"]
         if exact:

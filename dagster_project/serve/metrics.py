@@ -222,6 +222,8 @@ class Metrics:
                         {d.dunder_name for d in dimensions} | {e.name for e in entities}
                     ),
                     "exact_only_at": self.exact_only_at.get(metric.name),
+                    # the KPI it is, if any: the catalogue's fields (docs/kpis.md)
+                    "kpi": ((metric.config.meta if metric.config else None) or {}).get("kpi"),
                 }
             )
         return described

@@ -12,14 +12,13 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from dagster_project.core.settings import DBT_PROJECT_DIR
+from dagster_project.transform import registry
 from tests.dbt_cli import run_dbt
 
 REPO_DIR = DBT_PROJECT_DIR.parent
 PROJECT = "ecommerce_kpi"
-REGISTRY = DBT_PROJECT_DIR / "models/marts/kpi/_kpi__registry.yml"
 PRIMARY_KEY_TESTS = {"unique", "unique_combination"}
 RATIO_TESTS = {"ratio_is_consistent"}
 
@@ -87,12 +86,6 @@ def tests_by_model(manifest) -> dict[str, list[dict]]:
 
 def _is_mart(node: dict) -> bool:
     return node["original_file_path"].startswith("models/marts/")
-
-
-def _registry() -> list[dict]:
-    document = yaml.safe_load(REGISTRY.read_text())
-    (dim_kpis,) = [m for m in document["models"] if m["name"] == "dim_kpis"]
-    return dim_kpis["config"]["meta"]["kpis"]
 
 
 def _kpi_columns(models: dict[str, dict]) -> dict[str, set[str]]:
@@ -194,15 +187,15 @@ def test_every_ratio_of_the_kpi_marts_is_checked(models, tests_by_model):
 
 
 def test_registry_ids_are_unique_and_name_existing_marts(models):
-    registry = _registry()
-    ids = [kpi["id"] for kpi in registry]
+    kpis = registry.kpis()
+    ids = [kpi["id"] for kpi in kpis]
     assert len(ids) == len(set(ids)), "duplicate KPI ids in the registry"
-    unknown_marts = sorted({kpi["mart"] for kpi in registry} - set(models))
+    unknown_marts = sorted({kpi["mart"] for kpi in kpis} - set(models))
     assert unknown_marts == []
 
 
 def test_every_kpi_id_on_a_column_is_in_the_registry(models):
-    registered = {kpi["id"] for kpi in _registry()}
+    registered = {kpi["id"] for kpi in registry.kpis()}
     published = _kpi_columns(models)
     assert published, "no column carries meta.kpi_id"
     unknown = sorted(
@@ -219,7 +212,7 @@ def test_every_registered_kpi_is_published_by_its_mart(models):
     published = _kpi_columns(models)
     unpublished = sorted(
         f"{kpi['id']} (mart {kpi['mart']})"
-        for kpi in _registry()
+        for kpi in registry.kpis()
         if kpi["id"] not in published.get(kpi["mart"], set())
     )
     assert unpublished == []

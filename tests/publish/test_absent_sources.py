@@ -17,20 +17,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
-from dagster_project.core.settings import DBT_PROJECT_DIR, Settings
+from dagster_project.core.settings import Settings
 from dagster_project.ingest import contract
+from dagster_project.transform import registry
 from demo_shop import generate
 
 KEPT = ("customers", "products", "orders", "order_items")
 FIRST_DAY = "1997-03-03"
-
-
-def _registry() -> list[dict]:
-    path = DBT_PROJECT_DIR / "models" / "marts" / "kpi" / "_kpi__registry.yml"
-    (model,) = yaml.safe_load(path.read_text(encoding="utf-8"))["models"]
-    return model["config"]["meta"]["kpis"]
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +63,8 @@ def test_it_publishes_without_being_told_where_its_history_starts(old_orders_onl
 def test_the_absent_sources_and_the_kpis_they_remove_are_named(old_orders_only_shop):
     data_dir, _ = old_orders_only_shop
     absent = sorted(set(contract.tables()) - set(KEPT))
-    removed = sorted(k["id"] for k in _registry() if set(k["sources"]) & set(absent))
-    kept = sorted(k["id"] for k in _registry() if not set(k["sources"]) & set(absent))
+    removed = sorted(k["id"] for k in registry.kpis() if set(k["sources"]) & set(absent))
+    kept = sorted(k["id"] for k in registry.kpis() if not set(k["sources"]) & set(absent))
     assert {"orders", "aov", "gmv", "repeat_customer_rate"} <= set(kept)
     with duckdb.connect(str(data_dir / "published" / "kpi_mart.duckdb"), read_only=True) as con:
         (log,) = con.execute(

@@ -351,6 +351,7 @@ def test_kpi_metrics_lists_each_metric_with_its_group_bys(small_shop, monkeypatc
     result = _kpi(small_shop, monkeypatch, "metrics")
     assert result.exit_code == 0, result.output
     assert "aov (ratio): AOV (客单价)" in result.output
+    assert "  KPI AOV (客单价): currency, higher is better" in result.output
     assert "group by: channel, metric_time__day, metric_time__month" in result.output
 
 
