@@ -2,8 +2,9 @@
 at the mart's own grain each metric is the published column, and without a key the mart's
 whole-shop row; a ratio rolled up to a week, a month or a quarter is Σ numerator ÷ Σ
 denominator; a metric that does not add up is refused where it would not be exact, and a
-snapshot takes a period's last day; `kpi query` and `kpi metrics` answer as documented and
-refuse a wrong name in one line naming the closest ones."""
+snapshot takes a period's last day; month-to-date is the running sum of the month; `kpi query`
+and `kpi metrics` answer as documented and refuse a wrong name in one line naming the closest
+ones."""
 
 import csv
 import io
