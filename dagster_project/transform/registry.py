@@ -2,7 +2,7 @@
 
 A KPI is defined once. Most KPIs are metrics of the semantic layer: the metric's name is the
 KPI's id and its ``config.meta.kpi`` holds the catalogue's fields (``_*__semantic.yml`` beside
-the marts). The few that are not metrics (a stage or a flag per product) are in
+the marts). The three per product that are not metrics (a stage, a flag, a launch ratio) are in
 ``dim_kpis``'s own ``meta.kpis``. dim_kpis.sql reads the same two places from dbt's graph.
 """
 
