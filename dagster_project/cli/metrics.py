@@ -92,11 +92,22 @@ def query(metric_names, group_by, where, start_time, end_time, order, limit, out
 
 
 @click.command(name="metrics")
-def list_metrics():
-    """List each metric with its type, what it can be grouped by and its description."""
+@click.argument("names", nargs=-1)
+@click.option("--kpis", "kpis_only", is_flag=True, help="Only the KPIs (not ratio parts).")
+def list_metrics(names: tuple[str, ...], kpis_only: bool):
+    """List each metric (or the NAMES given) with its type, the KPI it is, what it can be
+    grouped by, where it is exact and its description."""
     from dagster_project.cli.main import _settings
+    from dagster_project.serve.metrics import unknown
 
-    for metric in _metrics(_settings()).describe():
+    described = _metrics(_settings()).describe()
+    known = [metric["name"] for metric in described]
+    for name in names:
+        if name not in known:
+            raise click.ClickException(unknown("metric", name, known))
+    for metric in described:
+        if (names and metric["name"] not in names) or (kpis_only and not metric["kpi"]):
+            continue
         click.echo(f"{metric['name']} ({metric['type']}): {metric['label']}")
         click.echo(f"  {metric['description']}")
         kpi = metric["kpi"]

@@ -243,7 +243,7 @@ class Metrics:
         known = self.metric_names()
         for name in metrics:
             if name not in known:
-                raise MetricsError(_unknown("metric", name, known))
+                raise MetricsError(unknown("metric", name, known))
             exact = self.exact_only_at.get(name)
             refusal = exact and exact.refusal(name, group_by, self._time_dimensions)
             if refusal:
@@ -296,7 +296,7 @@ def _exact_only_at(manifest) -> dict[str, ExactOnlyAt]:
     return found
 
 
-def _unknown(kind: str, name: str, known: Sequence[str]) -> str:
+def unknown(kind: str, name: str, known: Sequence[str]) -> str:
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     return f"unknown {kind} {name!r}{hint} (`kpi metrics` lists them)"

@@ -353,6 +353,21 @@ def test_kpi_metrics_lists_each_metric_with_its_group_bys(small_shop, monkeypatc
     assert result.exit_code == 0, result.output
     assert "aov (ratio): AOV (客单价)" in result.output
     assert "  KPI AOV (客单价): currency, higher is better" in result.output
+    kpis = _kpi(small_shop, monkeypatch, "metrics", "--kpis")
+    assert kpis.exit_code == 0, kpis.output
+    listed = [line.split(" ")[0] for line in kpis.output.splitlines() if not line.startswith(" ")]
+    assert len(listed) == kpis.output.count("\n  KPI ") >= 60 and "aov_numerator" not in listed
+    some = _kpi(small_shop, monkeypatch, "metrics", "aov", "visitors")
+    assert [line for line in some.output.splitlines() if not line.startswith(" ")] == [
+        "aov (ratio): AOV (客单价)",
+        "visitors (simple): Unique visitors (UV)",
+    ]
+    assert "exact only per day: visitors are distinct within a day" in some.output
+    wrong = _kpi(small_shop, monkeypatch, "metrics", "aovv")
+    assert wrong.exit_code == 1
+    assert wrong.output.strip() == (
+        "Error: unknown metric 'aovv'; did you mean aov? (`kpi metrics` lists them)"
+    )
     assert "group by: channel, metric_time__day, metric_time__month" in result.output
 
 
