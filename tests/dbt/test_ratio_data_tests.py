@@ -2,8 +2,9 @@
 
 Each case plants rows in a table of the mart's name in an otherwise empty warehouse and runs
 the generic test dbt attaches to it there (a data test only reads its model's relation):
-``ratio_is_consistent`` on kpi_orders_daily.aov, and on kpi_daily.value, where a row whose
-denominator is NULL is a plain measure.
+``ratios_are_consistent`` on kpi_orders_daily (its ratios aov, units per order and member
+revenue share; the rows go to aov, the others are empty days), and ``ratio_is_consistent`` on
+kpi_daily.value, where a row whose denominator is NULL is a plain measure.
 """
 
 import json
@@ -21,23 +22,30 @@ LEGITIMATE = [(175.0, 350.0, 2), (None, 0.0, 0)]  # a day without orders: 0 ÷ 0
 LOST = [(None, 350.0, 2), (None, None, 2)]  # NULL although the denominator is 2
 UNGUARDED = [(0.0, 0.0, 0), (float("inf"), 5.0, 0), (float("nan"), 0.0, 0)]  # not NULL
 WRONG = [(170.0, 350.0, 2)]  # not numerator ÷ denominator
-AOV = "ratio_is_consistent_kpi_orders_daily_aov"
+AOV = "ratios_are_consistent_kpi_orders_daily_aov__units_per_order__member_revenue_share"
 VALUE = "ratio_is_consistent_kpi_daily_value__denominator__True__numerator"
 
 
 def _ratio_is_consistent(tmp_path: Path, rows: list[tuple]) -> dict:
-    """Run ratio_is_consistent on kpi_orders_daily.aov and on kpi_daily.value over `rows`:
-    (status, failing rows) per test."""
+    """Run ratios_are_consistent on kpi_orders_daily (`rows` as aov, the other ratios of empty
+    days: 0 ÷ 0, no value) and ratio_is_consistent on kpi_daily.value over `rows`: (status,
+    failing rows) per test."""
     data_dir = tmp_path / "data"
     (data_dir / "warehouse").mkdir(parents=True)
     con = duckdb.connect(str(data_dir / "warehouse" / "build.duckdb"))
     con.execute("create schema marts")
     con.execute(
-        "create table marts.kpi_orders_daily"
-        " (aov double, aov_numerator double, aov_denominator bigint)"
+        "create table marts.kpi_orders_daily (aov double, aov_numerator double,"
+        " aov_denominator bigint, units_per_order double default null,"
+        " units_per_order_numerator bigint default 0, units_per_order_denominator bigint default"
+        " 0, member_revenue_share double default null, member_revenue_share_numerator double"
+        " default 0, member_revenue_share_denominator double default 0)"
     )
     con.execute("create table marts.kpi_daily (value double, numerator double, denominator double)")
-    con.executemany("insert into marts.kpi_orders_daily values (?, ?, ?)", rows)
+    con.executemany(
+        "insert into marts.kpi_orders_daily (aov, aov_numerator, aov_denominator) values (?, ?, ?)",
+        rows,
+    )
     # in kpi_daily a plain measure has a NULL denominator and value = numerator: not a ratio
     con.executemany("insert into marts.kpi_daily values (?, ?, ?)", [*rows, (12.0, 12.0, None)])
     con.close()
