@@ -351,7 +351,7 @@ def test_a_wrong_name_gets_one_line_with_the_closest_names(small_shop, monkeypat
 def test_kpi_metrics_lists_each_metric_with_its_group_bys(small_shop, monkeypatch):
     result = _kpi(small_shop, monkeypatch, "metrics")
     assert result.exit_code == 0, result.output
-    assert "aov (ratio): AOV (客单价)" in result.output
+    assert "aov (ratio): AOV\n" in result.output
     assert "  KPI AOV (客单价): currency, higher is better" in result.output
     kpis = _kpi(small_shop, monkeypatch, "metrics", "--kpis")
     assert kpis.exit_code == 0, kpis.output
@@ -359,7 +359,7 @@ def test_kpi_metrics_lists_each_metric_with_its_group_bys(small_shop, monkeypatc
     assert len(listed) == kpis.output.count("\n  KPI ") >= 60 and "aov_numerator" not in listed
     some = _kpi(small_shop, monkeypatch, "metrics", "aov", "visitors")
     assert [line for line in some.output.splitlines() if not line.startswith(" ")] == [
-        "aov (ratio): AOV (客单价)",
+        "aov (ratio): AOV",
         "visitors (simple): Unique visitors (UV)",
     ]
     assert "exact only per day: visitors are distinct within a day" in some.output
