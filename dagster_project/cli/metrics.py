@@ -98,14 +98,14 @@ def list_metrics(names: tuple[str, ...], kpis_only: bool):
     """List each metric (or the NAMES given) with its type, the KPI it is, what it can be
     grouped by, where it is exact and its description."""
     from dagster_project.cli.main import _settings
-    from dagster_project.serve.metrics import unknown
+    from dagster_project.serve.metrics import MetricsError
 
-    described = _metrics(_settings()).describe()
-    known = [metric["name"] for metric in described]
-    for name in names:
-        if name not in known:
-            raise click.ClickException(unknown("metric", name, known))
-    for metric in described:
+    engine = _metrics(_settings())
+    try:
+        engine.require(names)
+    except MetricsError as error:
+        raise click.ClickException(str(error)) from error
+    for metric in engine.describe():
         if (names and metric["name"] not in names) or (kpis_only and not metric["kpi"]):
             continue
         click.echo(f"{metric['name']} ({metric['type']}): {metric['label']}")

@@ -206,6 +206,13 @@ class Metrics:
     def metric_names(self) -> list[str]:
         return sorted(metric.name for metric in self.manifest.metrics)
 
+    def require(self, names: Sequence[str]) -> None:
+        """Refuse the first of ``names`` that is no metric, naming the closest ones."""
+        known = self.metric_names()
+        for name in names:
+            if name not in known:
+                raise MetricsError(_unknown("metric", name, known))
+
     def describe(self) -> list[dict]:
         """Each metric: name, label, type, description and what it can be grouped by."""
         described = []
@@ -223,7 +230,7 @@ class Metrics:
                     ),
                     "exact_only_at": self.exact_only_at.get(metric.name),
                     # the KPI it is, if any: the catalogue's fields (docs/kpis.md)
-                    "kpi": ((metric.config.meta if metric.config else None) or {}).get("kpi"),
+                    "kpi": meta(metric).get("kpi"),
                 }
             )
         return described
@@ -240,10 +247,8 @@ class Metrics:
     ):
         from metricflow.engine.metricflow_engine import MetricFlowQueryRequest
 
-        known = self.metric_names()
+        self.require(metrics)
         for name in metrics:
-            if name not in known:
-                raise MetricsError(unknown("metric", name, known))
             exact = self.exact_only_at.get(name)
             refusal = exact and exact.refusal(name, group_by, self._time_dimensions)
             if refusal:
@@ -279,13 +284,17 @@ class Metrics:
         return self._run(self._engine.explain, request).sql_statement.sql
 
 
+def meta(metric) -> dict:
+    """A metric's ``config.meta`` (empty when it has none)."""
+    return (metric.config.meta if metric.config else None) or {}
+
+
 def _exact_only_at(manifest) -> dict[str, ExactOnlyAt]:
     """Each metric's ExactOnlyAt: its own, or else the ratio's it is a part of."""
     found = {}
     for metric in manifest.metrics:
-        meta = (metric.config.meta if metric.config else None) or {}
-        if "exact_only_at" in meta:
-            given = meta["exact_only_at"]
+        if "exact_only_at" in meta(metric):
+            given = meta(metric)["exact_only_at"]
             found[metric.name] = ExactOnlyAt(
                 given.get("time"), tuple(given.get("by", ())), given["why"]
             )
@@ -296,7 +305,7 @@ def _exact_only_at(manifest) -> dict[str, ExactOnlyAt]:
     return found
 
 
-def unknown(kind: str, name: str, known: Sequence[str]) -> str:
+def _unknown(kind: str, name: str, known: Sequence[str]) -> str:
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     return f"unknown {kind} {name!r}{hint} (`kpi metrics` lists them)"

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from dagster_project.cli import main
 from dagster_project.publish.publication import published_path
-from dagster_project.serve.metrics import GRAINS, Metrics, MetricsError
+from dagster_project.serve.metrics import GRAINS, Metrics, MetricsError, meta
 
 # daily ratios whose average over the mart's rows differs from the ratio of the sums
 AVERAGED_DIFFERS = ("aov", "ctr", "session_conversion_rate", "csat")
@@ -85,7 +85,7 @@ def _by_semantic_model(manifest) -> dict[str, Mart]:
             if m.type.value == "simple" and m.type_params.measure.name in measures
         }
         ratios = {
-            m.name: ((m.config.meta if m.config else None) or {}).get("column", m.name)
+            m.name: meta(m).get("column", m.name)
             for m in manifest.metrics
             if m.type.value == "ratio" and m.type_params.numerator.name in simple
         }
@@ -199,8 +199,9 @@ def test_a_ratio_rolled_up_is_the_sum_of_numerators_over_the_sum_of_denominators
     the keys it needs), is Σ numerator ÷ Σ denominator of the mart's rows (without the
     whole-shop rows), not the average of the rows' ratios."""
     ratios = {m.name: m.type_params for m in metrics.manifest.metrics if m.type.value == "ratio"}
+    marts = list(_by_semantic_model(metrics.manifest).values())
     checked = []
-    for mart in _by_semantic_model(metrics.manifest).values():
+    for mart in marts:
         if GRAINS.index(grain) < GRAINS.index(mart.grain):
             continue
         for ratio in (name for name in mart.metrics if name in ratios):
@@ -233,7 +234,7 @@ def test_a_ratio_rolled_up_is_the_sum_of_numerators_over_the_sum_of_denominators
             checked.append(ratio)
     assert len(checked) >= 20, checked
     for ratio in AVERAGED_DIFFERS:  # the mart's rows would give the average of daily ratios
-        mart = next(m for m in _by_semantic_model(metrics.manifest).values() if ratio in m.metrics)
+        mart = next(m for m in marts if ratio in m.metrics)
         averaged = _mart(small_shop, f"select avg({ratio}) from {mart.table}")[0][0]
         assert not _close(metrics.query([ratio]).rows[0][0], averaged), ratio
 
