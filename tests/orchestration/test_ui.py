@@ -185,8 +185,8 @@ time.sleep(300)
 """
 SUPERVISE = """
 import sys
-from dagster_project.orchestration.ui import supervise
-supervise([sys.executable, "-c", sys.argv[1]], grace=1)
+from dagster_project.core.supervise import supervise
+supervise([sys.executable, "-c", sys.argv[1]], "stubborn", grace=1)
 """
 
 
