@@ -15,6 +15,18 @@ from dagster_project.core.settings import DBT_PROJECT_DIR
 
 KPI_MARTS_DIR = DBT_PROJECT_DIR / "models" / "marts" / "kpi"
 DIM_KPIS_YAML = KPI_MARTS_DIR / "_kpi__registry.yml"
+# The sections of the department's KPI catalogue (a KPI's `section`).
+SECTIONS = {
+    1: "Traffic",
+    2: "Conversion",
+    3: "A/B tests",
+    4: "Orders & customers",
+    5: "Merchandise & inventory",
+    6: "Supply chain & logistics",
+    7: "Marketing campaigns",
+    8: "Customer service",
+    9: "Scorecard",
+}
 # the catalogue's fields of a KPI, besides its id
 FIELDS = (
     "section",
