@@ -1,15 +1,17 @@
 # Two commands: `make run` (set up, write the demo shop if the landing zone is empty, refresh)
 # and `make test` (set up, run the whole test suite). Everything else is in `kpi --help`
-# (the demo shop: `kpi-demo --help`; the benchmark: `kpi-bench --help`).
+# (the demo shop: `kpi-demo --help`; the benchmark: `kpi-bench --help`). `make bi` serves the
+# published mart in Apache Superset, from its own environment (bi/).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 UV_VERSION := 0.13.8
 TOOLS := .tools
 VENV := .venv
+BI_VENV := bi/.venv
 KPI := $(VENV)/bin/kpi
 export UV_CACHE_DIR ?= $(CURDIR)/.cache/uv
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: setup run test lint clean
+.PHONY: setup run test lint clean bi bi-setup
 
 setup: $(VENV)/.synced
 
@@ -24,16 +26,27 @@ $(VENV)/.synced: pyproject.toml uv.lock $(TOOLS)/bin/uv
 	$(TOOLS)/bin/uv sync --frozen --compile-bytecode --python $(PYTHON)
 	touch $@
 
+# Superset pins SQLAlchemy 1.4 and the pipeline 2.x: its own environment, from bi/uv.lock.
+$(BI_VENV)/.synced: bi/pyproject.toml bi/uv.lock $(TOOLS)/bin/uv
+	cd bi && UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(BI_VENV) $(CURDIR)/$(TOOLS)/bin/uv sync --frozen --python $(PYTHON)
+	touch $@
+
+bi-setup: $(BI_VENV)/.synced
+
 run: setup
 	$(VENV)/bin/kpi-demo --if-empty
 	$(KPI) refresh
 
-test: setup
+# The BI tests provision and query Superset: its environment too.
+test: setup bi-setup
 	$(VENV)/bin/pytest
+
+bi: setup bi-setup
+	$(KPI) bi
 
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BI_VENV) $(TOOLS) .pytest_cache .ruff_cache

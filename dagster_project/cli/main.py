@@ -168,6 +168,49 @@ def ui(port: int) -> None:
 
 
 @main.command()
+@click.option(
+    "--host",
+    envvar="KPI_BI_HOST",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (env KPI_BI_HOST); anything but loopback exposes the mart.",
+)
+@click.option(
+    "--port",
+    envvar="KPI_BI_PORT",
+    default=8088,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port (env KPI_BI_PORT).",
+)
+@click.option("--provision-only", is_flag=True, help="Provision Superset's home, do not serve.")
+def bi(host: str, port: int, provision_only: bool) -> None:
+    """Apache Superset on the published mart (`make bi` installs it): provision its home under
+    $KPI_DATA_DIR/bi from the metric definitions (or update it in place), then serve it until
+    Ctrl-C or SIGTERM. The admin's password: KPI_BI_PASSWORD, else generated once and kept in
+    $KPI_DATA_DIR/bi/admin_password."""
+    from dagster_project.serve import bi as superset
+
+    settings = _settings()
+    try:
+        charts, generated = superset.provision(settings)
+    except superset.BiError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(
+        f"Superset: {charts} charts on {len(superset.DASHBOARDS)} dashboards "
+        f"(its home: {settings.bi_home})"
+    )
+    if generated:
+        click.echo(
+            f"admin password, shown once (kept in {settings.bi_home}/admin_password): " + generated
+        )
+    if provision_only:
+        return
+    click.echo(f"Superset: http://{host}:{port}/  (user {superset.ADMIN}; Ctrl-C stops it)")
+    sys.exit(superset.serve(settings, host, port))
+
+
+@main.command()
 @click.option("--table", help="Show this table's loads per business day.")
 @click.option(
     "--rejects", "rejects_of", metavar="TABLE", help="List this table's rejected rows and why."

@@ -26,6 +26,9 @@ import yaml
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_models"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+# The BI tool's own project (`make bi`): Superset in bi/.venv, never imported by the pipeline.
+BI_PROJECT_DIR = PROJECT_ROOT / "bi"
+BI_PYTHON = BI_PROJECT_DIR / ".venv" / "bin" / "python"
 
 # The shop settings file, in the landing zone beside the tables it describes.
 SHOP_FILE = "_shop.yml"
@@ -160,6 +163,11 @@ class Settings:
     def data_docs_dir(self, run_id: str) -> Path:
         """Great Expectations Data Docs of one run's audit."""
         return self.data_dir / "audit" / "data_docs" / run_id
+
+    @property
+    def bi_home(self) -> Path:
+        """Superset's state (``kpi bi``): its metadata, secret key, admin password, bundle."""
+        return self.data_dir / "bi"
 
     @property
     def dbt_target_dir(self) -> Path:

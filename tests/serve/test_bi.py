@@ -1,0 +1,286 @@
+"""`kpi bi` (issue 22): Superset provisioned from the metric definitions on a copy of the
+small shop, from nothing and then again in place, read the way its users read it: the chart
+data API (every chart, numbers equal to `kpi query` and to the mart), SQL Lab, and each
+dashboard in headless Chromium."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import psutil
+import pytest
+import requests
+
+from dagster_project.core.settings import Settings
+from dagster_project.publish.publication import published_path
+from dagster_project.serve import bi
+from dagster_project.serve.metrics import Metrics
+from tests.serve.superset import Api, chromium, login_cookies
+
+pytestmark = pytest.mark.slow
+
+KPI = Path(sys.executable).with_name("kpi")
+START_TIMEOUT_S = 300
+
+
+@dataclass
+class Superset:
+    base: str
+    password: str
+    settings: Settings
+    provisioned: str  # `kpi bi --provision-only`'s output
+    process: subprocess.Popen
+    log: Path
+
+    def api(self) -> Api:
+        return Api(self.base, bi.ADMIN, self.password)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def superset(small_shop, tmp_path_factory):
+    root = tmp_path_factory.mktemp("bi")
+    data_dir = root / "data"
+    shutil.copytree(small_shop.data_dir, data_dir, symlinks=True)
+    settings = replace(small_shop, data_dir=data_dir)
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "KPI_BI_PASSWORD"}
+    env |= {"KPI_DATA_DIR": str(data_dir), "KPI_BI_PORT": str(port)}
+    provisioned = subprocess.run(
+        [str(KPI), "bi", "--provision-only"], env=env, capture_output=True, text=True, timeout=900
+    )
+    assert provisioned.returncode == 0, provisioned.stdout + provisioned.stderr
+    password = provisioned.stdout.rsplit("): ", 1)[-1].strip()
+    log = root / "kpi-bi.log"
+    with log.open("w") as output:
+        # the real command: provisions again (in place), then serves until SIGTERM
+        process = subprocess.Popen(
+            [str(KPI), "bi"], env=env, stdout=output, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        assert process.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() < deadline, "Superset did not answer /health"
+        try:
+            if requests.get(f"{base}/health", timeout=5).status_code == 200:
+                break
+        except requests.RequestException:  # not listening yet, or still loading the app
+            pass
+        time.sleep(1)
+    yield Superset(base, password, settings, provisioned.stdout, process, log)
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def api(superset) -> Api:
+    return superset.api()
+
+
+@pytest.fixture(scope="module")
+def planned(superset):
+    with duckdb.connect(str(published_path(superset.settings)), read_only=True) as con:
+        targets = [
+            k for (k,) in con.execute(f"select distinct kpi_id from {bi.SCORECARD}").fetchall()
+        ]
+    return bi.plan(Metrics(superset.settings), targets)
+
+
+def test_the_home_is_provisioned_from_nothing_with_private_secrets(superset):
+    home = superset.settings.bi_home
+    assert "admin password, shown once" in superset.provisioned
+    for name in ("secret_key", "admin_password"):
+        assert stat.S_IMODE((home / name).stat().st_mode) == 0o600, name
+    assert (home / "admin_password").read_text().strip() == superset.password
+    secret = (home / "secret_key").read_text().strip()
+    assert superset.provisioned.count(superset.password) == 1  # shown once, on the terminal
+    assert secret not in superset.provisioned
+    # and never in a log: Superset's provisioning output, the server's
+    for text in ((home / "provision.log").read_text(), superset.log.read_text()):
+        assert superset.password not in text and secret not in text
+    # the second provisioning (in place) shows no password: it was shown once
+    assert "admin password" not in superset.log.read_text()
+
+
+def test_reprovisioning_updates_in_place(api, planned):
+    datasets, charts = planned
+    assert len(api.listing("chart")) == len(charts)
+    assert len(api.listing("dataset")) == len(datasets)
+    titles = sorted(d["dashboard_title"] for d in api.listing("dashboard"))
+    assert titles == sorted(f"KPI · {title}" for _, title, _ in bi.DASHBOARDS)
+    (database,) = api.listing("database")
+    assert database["database_name"] == bi.DATABASE_NAME
+
+
+def _chart_rows(api: Api, chart_id: int) -> tuple[list[str], list[dict]]:
+    response = api.get(f"/api/v1/chart/{chart_id}/data/")
+    assert response.status_code == 200, response.text[:500]
+    (result,) = response.json()["result"]
+    assert not result.get("error"), result["error"]
+    return result["colnames"], result["data"]
+
+
+def _key(value):
+    """A group's value as text; a time (Superset's epoch milliseconds, MetricFlow's datetime,
+    DuckDB's date) as its ISO day."""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _superset_key(row: dict, chart: bi.Chart, temporal: set[str]) -> tuple:
+    """The row's group: its time (and any date it is grouped by), which Superset gives in
+    epoch milliseconds, as an ISO day."""
+    columns = ([chart.time] if chart.time else []) + list(chart.group_by)
+    return tuple(
+        datetime.fromtimestamp(row[c] / 1000, UTC).date().isoformat() if c in temporal else row[c]
+        for c in columns
+    )
+
+
+def _same(found, expected) -> bool:
+    if found is None or expected is None:
+        return found is None and expected is None
+    return math.isclose(float(found), float(expected), rel_tol=1e-9, abs_tol=1e-12)
+
+
+def test_every_chart_answers_with_the_numbers_of_kpi_query_and_the_mart(superset, api, planned):
+    _, charts = planned
+    ids = {chart["slice_name"]: chart["id"] for chart in api.listing("chart")}
+    datasets = {}  # table: {column: type}
+    with duckdb.connect(str(published_path(superset.settings)), read_only=True) as con:
+        for table, column, data_type in con.execute(
+            "select table_name, column_name, data_type from information_schema.columns"
+        ).fetchall():
+            datasets.setdefault(table, {})[column] = data_type
+    metrics = Metrics(superset.settings)
+    mismatches, empty, compared = [], [], set()
+    for chart in charts:
+        _, rows = _chart_rows(api, ids[chart.title])
+        if not rows:
+            empty.append(chart.key)
+            continue
+        columns = ([chart.time] if chart.time else []) + list(chart.group_by)
+        temporal = {c for c, t in datasets[chart.table].items() if t in ("DATE", "TIMESTAMP")}
+        found = {
+            _superset_key(row, chart, temporal): tuple(row[m] for m in chart.metrics)
+            for row in rows
+        }
+        if set(chart.metrics) <= set(bi.SCORECARD_METRICS):
+            expected = _scorecard(superset.settings, chart, columns)
+        else:
+            group_by = ([f"metric_time__{chart.grain}"] if chart.time else []) + list(
+                chart.dimensions
+            )
+            answer = metrics.query(list(chart.metrics), group_by)
+            width = len(group_by)
+            expected = {tuple(_key(v) for v in row[:width]): row[width:] for row in answer.rows}
+        if set(found) != set(expected):
+            differing = sorted(set(found) ^ set(expected), key=repr)[:4]
+            mismatches.append(f"{chart.key}: groups only one side has: {differing}")
+            continue
+        for key, values in found.items():
+            compared.add(chart.key)
+            if not all(_same(f, e) for f, e in zip(values, expected[key], strict=True)):
+                mismatches.append(f"{chart.key} {key}: {values} != {expected[key]}")
+    assert not mismatches, "\n".join(mismatches[:20])
+    assert not empty, f"charts without a row: {empty}"
+    assert compared == {chart.key for chart in charts}  # every chart, some numbers each
+
+
+def _scorecard(settings: Settings, chart: bi.Chart, columns: list[str]) -> dict:
+    where = " and ".join(f"{column} = '{value}'" for column, value in chart.where) or "true"
+    with duckdb.connect(str(published_path(settings)), read_only=True) as con:
+        rows = con.execute(
+            f"select {', '.join(columns)}, {', '.join(f'max({m})' for m in chart.metrics)}"
+            f" from {bi.SCORECARD} where {where} group by all"
+        ).fetchall()
+    return {tuple(_key(v) for v in row[: len(columns)]): row[len(columns) :] for row in rows}
+
+
+def _database_id(api: Api) -> int:
+    (database,) = api.listing("database")
+    return database["id"]
+
+
+def _sql_lab(api: Api, database_id: int, sql: str) -> requests.Response:
+    return api.post(
+        "/api/v1/sqllab/execute/",
+        {"database_id": database_id, "sql": sql, "runAsync": False, "schema": bi.SCHEMA},
+    )
+
+
+def test_sql_lab_reads_the_mart_and_nothing_else(api, superset):
+    database_id = _database_id(api)
+    read = _sql_lab(api, database_id, "select sum(orders) as orders from kpi_orders_daily")
+    assert read.status_code == 200, read.text[:500]
+    with duckdb.connect(str(published_path(superset.settings)), read_only=True) as con:
+        (orders,) = con.execute("select sum(orders) from kpi_orders_daily").fetchone()
+    assert read.json()["data"] == [{"orders": orders}]
+    writes = ["create table hacked as select 1 as x", "delete from kpi_orders_daily"]
+    for sql in writes:
+        refused = _sql_lab(api, database_id, sql)
+        assert refused.status_code >= 400, (sql, refused.text[:300])
+    refused = _sql_lab(api, database_id, "select * from read_csv('/etc/passwd')")
+    assert refused.status_code >= 400, refused.text[:300]
+    # an admin who allows DML in Superset still meets a read-only connection
+    allowed = api.put(f"/api/v1/database/{database_id}", {"allow_dml": True})
+    assert allowed.status_code == 200, allowed.text[:300]
+    try:
+        for sql in writes:
+            refused = _sql_lab(api, database_id, sql)
+            assert refused.status_code >= 400, (sql, refused.text[:300])
+            assert "read-only" in refused.text, (sql, refused.text[:300])
+    finally:
+        api.put(f"/api/v1/database/{database_id}", {"allow_dml": False})
+    with duckdb.connect(str(published_path(superset.settings)), read_only=True) as con:
+        assert con.execute("select sum(orders) from kpi_orders_daily").fetchone() == (orders,)
+        tables = [t for (t,) in con.execute("show tables").fetchall()]
+    assert "hacked" not in tables
+
+
+def test_each_dashboard_shows_every_chart_drawn(superset, api, planned, tmp_path):
+    _, charts = planned
+    cookies = login_cookies(superset.base, bi.ADMIN, superset.password)
+    problems = []
+    with chromium(cookies, superset.base) as browser:
+        for slug, title, sections in bi.DASHBOARDS:
+            expected = sum(bool(set(c.sections) & set(sections)) for c in charts)
+            state = browser.open_dashboard(
+                f"{superset.base}/superset/dashboard/kpi-{slug}/", expected
+            )
+            (tmp_path / f"{slug}.png").write_bytes(browser.screenshot())
+            shown = (state.title, state.charts, state.drawn, state.no_results, state.errors)
+            if shown != (f"KPI · {title}", expected, expected, 0, 0):
+                problems.append(f"{slug}: {state}")
+    assert not problems, "\n".join(problems)
+
+
+def test_sigterm_stops_superset_and_everything_it_started(superset):
+    family = psutil.Process(superset.process.pid).children(recursive=True)
+    assert family, "kpi bi started no server"
+    superset.process.send_signal(signal.SIGTERM)
+    assert superset.process.wait(60) == -signal.SIGTERM
+    _, alive = psutil.wait_procs(family, timeout=30)
+    assert not alive, alive
