@@ -39,8 +39,12 @@ def provision(bundle: Path) -> None:
         admin = security_manager.find_user(username=ADMIN)
         if admin is None:
             admin = security_manager.add_user(
-                ADMIN, "KPI", "Admin", "admin@localhost",
-                security_manager.find_role("Admin"), password=password,
+                ADMIN,
+                "KPI",
+                "Admin",
+                "admin@localhost",
+                security_manager.find_role("Admin"),
+                password=password,
             )
             if not admin:
                 sys.exit("could not create the admin user")
