@@ -28,3 +28,32 @@ TALISMAN_ENABLED = False
 SESSION_COOKIE_SECURE = False
 
 LOG_LEVEL = os.environ.get("KPI_BI_LOG_LEVEL", "WARNING")
+
+
+def _retry_the_open_race() -> None:
+    """A connect in the microseconds of a publication's rename fails with "Failed to load
+    metadata pointer" before reading any data, and the next connect succeeds (docs/bi.md; the
+    pipeline's readers do the same, serve/metrics.py): every DuckDB connection Superset opens
+    retries that once, and says so in the log."""
+    import logging
+
+    import duckdb
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    log = logging.getLogger("kpi_bi")
+
+    @event.listens_for(Engine, "do_connect")
+    def connect(dialect, _record, cargs, cparams):
+        if dialect.name != "duckdb":
+            return None  # SQLAlchemy's own connect
+        try:
+            return dialect.connect(*cargs, **dict(cparams))  # a copy: it pops what it reads
+        except duckdb.Error as error:
+            if "Failed to load metadata pointer" not in str(error):
+                raise
+            log.warning("kpi_bi: a DuckDB connect met a publication's rename: retried once")
+            return dialect.connect(*cargs, **dict(cparams))
+
+
+_retry_the_open_race()

@@ -77,6 +77,7 @@ DASHBOARDS = (
     ("scorecard", SECTIONS[9], (9,)),
 )
 FILTER_COLUMNS = {"channel": "Channel", "platform": "Platform"}
+GRID_WIDTH = 12  # Superset's dashboard grid
 SCORECARD = "kpi_scorecard_monthly"
 # The scorecard's own columns as dataset metrics (no dbt metric): one row per month, team, KPI
 # and scope, so each is that row's value.
@@ -269,10 +270,11 @@ def plan(metrics: Metrics, targets: Iterable[str] = ()) -> tuple[list[Dataset], 
 
     charts = []
     targets = set(targets)
+    charted = {name for dataset in datasets.values() for name in dataset.metrics}
     for name in sorted(sql.metrics):
         kpi = meta(sql.metrics[name]).get("kpi")
-        if kpi is None or name not in datasets.get(_table(sql, name), Dataset("", None)).metrics:
-            continue
+        if kpi is None or name not in charted:
+            continue  # not a KPI; or one SQL cannot compute: `kpi query` has it
         model = sql.model_of(name)
         exact = metrics.exact_only_at.get(name)
         title = f"{kpi['name']} · {kpi['name_zh']}"
@@ -310,11 +312,6 @@ def plan(metrics: Metrics, targets: Iterable[str] = ()) -> tuple[list[Dataset], 
               group_by=("month", "owner_team", "kpi_id", "scope"), sections=(9,))
     )  # fmt: skip
     return list(datasets.values()), charts
-
-
-def _table(sql: MetricSql, name: str) -> str:
-    model = sql.model_of(name)
-    return model.node_relation.alias if model is not None else ""
 
 
 def _grain(model, exact: ExactOnlyAt | None, non_additive: bool) -> str:
@@ -529,15 +526,22 @@ def _chart(chart: Chart, dataset: Dataset) -> dict:
 
 
 def _dashboard(slug: str, title: str, charts: list[Chart], datasets: dict[str, Dataset]) -> dict:
-    """Charts three to a row, and the native filters: date range, channel, platform."""
+    """Charts three to a row (a table of many columns on a row of its own), and the native
+    filters: date range, channel, platform."""
     position: dict = {
         "DASHBOARD_VERSION_KEY": "v2",
         "ROOT_ID": {"id": "ROOT_ID", "type": "ROOT", "children": ["GRID_ID"]},
         "GRID_ID": {"id": "GRID_ID", "type": "GRID", "children": [], "parents": ["ROOT_ID"]},
         "HEADER_ID": {"id": "HEADER_ID", "type": "HEADER", "meta": {"text": title}},
     }
-    for row_number in range(0, len(charts), 3):
-        row = f"ROW-{row_number // 3}"
+    rows: list[list[tuple[Chart, int]]] = [[]]
+    for chart in charts:
+        width = GRID_WIDTH if _is_wide(chart) else GRID_WIDTH // 3
+        if sum(w for _, w in rows[-1]) + width > GRID_WIDTH:
+            rows.append([])
+        rows[-1].append((chart, width))
+    for number, members in enumerate(rows):
+        row = f"ROW-{number}"
         position["GRID_ID"]["children"].append(row)
         position[row] = {
             "id": row,
@@ -546,7 +550,7 @@ def _dashboard(slug: str, title: str, charts: list[Chart], datasets: dict[str, D
             "parents": ["ROOT_ID", "GRID_ID"],
             "meta": {"background": "BACKGROUND_TRANSPARENT"},
         }
-        for chart in charts[row_number : row_number + 3]:
+        for chart, width in members:
             key = f"CHART-{chart.key}"
             position[row]["children"].append(key)
             position[key] = {
@@ -559,7 +563,7 @@ def _dashboard(slug: str, title: str, charts: list[Chart], datasets: dict[str, D
                     "uuid": chart.uuid,
                     "chartId": len(position),
                     "sliceName": chart.title,
-                    "width": 4,
+                    "width": width,
                     "height": 50,
                 },
             }
@@ -627,6 +631,10 @@ def _dashboard(slug: str, title: str, charts: list[Chart], datasets: dict[str, D
             "global_chart_configuration": {},
         },
     }
+
+
+def _is_wide(chart: Chart) -> bool:
+    return chart.time is None and len(chart.group_by) + len(chart.metrics) > 4
 
 
 def _columns_of(dataset: Dataset, charts: list[Chart]) -> set[str]:

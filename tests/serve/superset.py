@@ -7,18 +7,138 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import os
 import re
+import signal
+import socket
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 from websockets.sync.client import connect
 
 TIMEOUT_S = 120
+START_TIMEOUT_S = 600
+CHART_READER_PAUSE_S = 0.2  # between two charts: a user's pace, not a load test
+KPI = Path(sys.executable).with_name("kpi")
+ADMIN = "admin"  # dagster_project/serve/bi.py's
+# what bi/superset_config.py logs when a connect met a publication's rename and retried
+OPEN_RACE_RETRIED = "a DuckDB connect met a publication's rename: retried once"
+
+
+@dataclass
+class Served:
+    """``kpi bi`` serving a data directory: the server's address, the admin's password, what
+    ``kpi bi --provision-only`` printed, the process and its log."""
+
+    base: str
+    password: str
+    data_dir: Path
+    provisioned: str
+    process: subprocess.Popen
+    log: Path
+
+    def api(self) -> Api:
+        return Api(self.base, ADMIN, self.password)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def serve(data_dir: Path, work: Path) -> Served:
+    """Superset for ``data_dir`` as a user starts it: ``kpi bi --provision-only`` on an empty
+    home (it prints the generated password), then ``kpi bi``, which provisions again, in
+    place, and serves on a free loopback port until SIGTERM; returns once /health answers."""
+    work.mkdir(parents=True, exist_ok=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "KPI_BI_PASSWORD"}
+    env |= {"KPI_DATA_DIR": str(data_dir), "KPI_BI_PORT": str(port)}
+    provisioned = subprocess.run(
+        [str(KPI), "bi", "--provision-only"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT_S,
+    )
+    assert provisioned.returncode == 0, provisioned.stdout + provisioned.stderr
+    password = provisioned.stdout.rsplit("): ", 1)[-1].strip()
+    log = work / "kpi-bi.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [str(KPI), "bi"], env=env, stdout=output, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    served = Served(
+        f"http://127.0.0.1:{port}", password, data_dir, provisioned.stdout, process, log
+    )
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        if process.poll() is not None or time.monotonic() > deadline:
+            served.kill()
+            raise AssertionError(f"Superset did not start:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(f"{served.base}/health", timeout=5).status_code == 200:
+                return served
+        except requests.RequestException:  # not listening yet, or still loading the app
+            pass
+        time.sleep(1)
+
+
+@dataclass
+class ChartReading:
+    answers: int = 0
+    loops: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class ChartReader(threading.Thread):
+    """A dashboard's user, in a loop until stopped: every chart's data from the chart data
+    API, each answer counted and each failure kept (never raised)."""
+
+    def __init__(self, served: Served):
+        super().__init__(name="chart-reader", daemon=True)
+        self.served = served
+        self.reading = ChartReading()
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        try:
+            api = self.served.api()
+            ids = [chart["id"] for chart in api.listing("chart")]
+        except Exception as error:  # the test reads it
+            self.reading.errors.append(f"{type(error).__name__}: {error}")
+            return
+        while not self._stopping.is_set():
+            for chart_id in ids:
+                try:
+                    response = api.get(f"/api/v1/chart/{chart_id}/data/")
+                    failed = response.status_code != 200 or any(
+                        r.get("error") for r in response.json()["result"]
+                    )
+                except Exception as error:
+                    self.reading.errors.append(f"chart {chart_id}: {type(error).__name__}: {error}")
+                    continue
+                if failed:
+                    self.reading.errors.append(f"chart {chart_id}: {response.text[:300]}")
+                else:
+                    self.reading.answers += 1
+                time.sleep(CHART_READER_PAUSE_S)
+            self.reading.loops += 1
+
+    def stop(self) -> ChartReading:
+        self._stopping.set()
+        self.join(TIMEOUT_S * 2)
+        return self.reading
 
 
 class Api:

@@ -1,22 +1,21 @@
-"""`kpi bi` (issue 22): Superset provisioned from the metric definitions on a copy of the
-small shop, from nothing and then again in place, read the way its users read it: the chart
-data API (every chart, numbers equal to `kpi query` and to the mart), SQL Lab, and each
-dashboard in headless Chromium."""
+"""`kpi bi` (issue 22): Superset provisioned from the metric definitions, read the way its
+users read it: the chart data API during three refreshes and publications, then every chart's
+numbers against `kpi query` and the mart, SQL Lab, and each dashboard in headless Chromium.
+
+Superset serves the crash history's chain (tests/reliability/crash_helpers.History): started
+as a user starts it (`kpi bi --provision-only` on an empty home, then `kpi bi`, which
+provisions again in place) after its run B, with a chart reader fetching every chart while
+runs C, D and E refresh and publish. These tests read what it saw, then use the server on the
+final publication, and stop it.
+"""
 
 from __future__ import annotations
 
 import math
-import os
-import shutil
 import signal
-import socket
 import stat
-import subprocess
-import sys
-import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import duckdb
 import psutil
@@ -26,69 +25,29 @@ import requests
 from dagster_project.core.settings import Settings
 from dagster_project.publish.publication import published_path
 from dagster_project.serve import bi
-from dagster_project.serve.metrics import Metrics
-from tests.serve.superset import Api, chromium, login_cookies
+from dagster_project.serve.metrics import Metrics, meta
+from tests.reliability.crash_helpers import shared_history
+from tests.serve.superset import OPEN_RACE_RETRIED, Api, Served, chromium, login_cookies
 
 pytestmark = pytest.mark.slow
 
-KPI = Path(sys.executable).with_name("kpi")
-START_TIMEOUT_S = 300
 
-
-@dataclass
-class Superset:
-    base: str
-    password: str
-    settings: Settings
-    provisioned: str  # `kpi bi --provision-only`'s output
-    process: subprocess.Popen
-    log: Path
-
-    def api(self) -> Api:
-        return Api(self.base, bi.ADMIN, self.password)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    history = shared_history(tmp_path_factory)
+    history.wait()
+    assert history.superset is not None, f"Superset did not start: {history.superset_error}"
+    return history
 
 
 @pytest.fixture(scope="module")
-def superset(small_shop, tmp_path_factory):
-    root = tmp_path_factory.mktemp("bi")
-    data_dir = root / "data"
-    shutil.copytree(small_shop.data_dir, data_dir, symlinks=True)
-    settings = replace(small_shop, data_dir=data_dir)
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "KPI_BI_PASSWORD"}
-    env |= {"KPI_DATA_DIR": str(data_dir), "KPI_BI_PORT": str(port)}
-    provisioned = subprocess.run(
-        [str(KPI), "bi", "--provision-only"], env=env, capture_output=True, text=True, timeout=900
-    )
-    assert provisioned.returncode == 0, provisioned.stdout + provisioned.stderr
-    password = provisioned.stdout.rsplit("): ", 1)[-1].strip()
-    log = root / "kpi-bi.log"
-    with log.open("w") as output:
-        # the real command: provisions again (in place), then serves until SIGTERM
-        process = subprocess.Popen(
-            [str(KPI), "bi"], env=env, stdout=output, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        assert process.poll() is None, log.read_text()[-3000:]
-        assert time.monotonic() < deadline, "Superset did not answer /health"
-        try:
-            if requests.get(f"{base}/health", timeout=5).status_code == 200:
-                break
-        except requests.RequestException:  # not listening yet, or still loading the app
-            pass
-        time.sleep(1)
-    yield Superset(base, password, settings, provisioned.stdout, process, log)
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGKILL)
+def superset(history) -> Served:
+    return history.superset
+
+
+@pytest.fixture(scope="module")
+def settings(superset) -> Settings:
+    return replace(Settings.from_env(), data_dir=superset.data_dir)
 
 
 @pytest.fixture(scope="module")
@@ -97,16 +56,29 @@ def api(superset) -> Api:
 
 
 @pytest.fixture(scope="module")
-def planned(superset):
-    with duckdb.connect(str(published_path(superset.settings)), read_only=True) as con:
+def planned(settings):
+    with duckdb.connect(str(published_path(settings)), read_only=True) as con:
         targets = [
             k for (k,) in con.execute(f"select distinct kpi_id from {bi.SCORECARD}").fetchall()
         ]
-    return bi.plan(Metrics(superset.settings), targets)
+    return bi.plan(Metrics(settings), targets)
 
 
-def test_the_home_is_provisioned_from_nothing_with_private_secrets(superset):
-    home = superset.settings.bi_home
+def test_every_chart_answers_during_three_refreshes_and_publications(history, record_tally):
+    reading = history.chart_reading
+    races = history.superset.log.read_text().count(OPEN_RACE_RETRIED)
+    runs = {name: round(history.runs[name].seconds) for name in "CDE"}
+    record_tally(
+        f"superset: a dashboard user during 3 refreshes ({runs} s): {reading.answers} chart "
+        f"answers in {reading.loops} loops over every chart, {len(reading.errors)} errors, "
+        f"{races} connects met a publication's rename (retried)"
+    )
+    assert not reading.errors, reading.errors[:5]
+    assert reading.loops >= 3
+
+
+def test_the_home_is_provisioned_from_nothing_with_private_secrets(superset, settings):
+    home = settings.bi_home
     assert "admin password, shown once" in superset.provisioned
     for name in ("secret_key", "admin_password"):
         assert stat.S_IMODE((home / name).stat().st_mode) == 0o600, name
@@ -119,6 +91,21 @@ def test_the_home_is_provisioned_from_nothing_with_private_secrets(superset):
         assert superset.password not in text and secret not in text
     # the second provisioning (in place) shows no password: it was shown once
     assert "admin password" not in superset.log.read_text()
+
+
+def test_every_kpi_metric_has_a_chart_on_its_sections_dashboard(settings, planned):
+    _, charts = planned
+    kpi_metrics = {
+        metric.name: meta(metric)["kpi"]["section"]
+        for metric in Metrics(settings).manifest.metrics
+        if "kpi" in meta(metric)
+    }
+    charted = {chart.key: chart.sections for chart in charts}
+    assert {name: (section,) for name, section in kpi_metrics.items()} == {
+        key: sections for key, sections in charted.items() if key in kpi_metrics
+    }
+    on_dashboards = {section for _, _, sections in bi.DASHBOARDS for section in sections}
+    assert set(kpi_metrics.values()) <= on_dashboards
 
 
 def test_reprovisioning_updates_in_place(api, planned):
@@ -165,16 +152,16 @@ def _same(found, expected) -> bool:
     return math.isclose(float(found), float(expected), rel_tol=1e-9, abs_tol=1e-12)
 
 
-def test_every_chart_answers_with_the_numbers_of_kpi_query_and_the_mart(superset, api, planned):
+def test_every_chart_answers_with_the_numbers_of_kpi_query_and_the_mart(settings, api, planned):
     _, charts = planned
     ids = {chart["slice_name"]: chart["id"] for chart in api.listing("chart")}
     datasets = {}  # table: {column: type}
-    with duckdb.connect(str(published_path(superset.settings)), read_only=True) as con:
+    with duckdb.connect(str(published_path(settings)), read_only=True) as con:
         for table, column, data_type in con.execute(
             "select table_name, column_name, data_type from information_schema.columns"
         ).fetchall():
             datasets.setdefault(table, {})[column] = data_type
-    metrics = Metrics(superset.settings)
+    metrics = Metrics(settings)
     mismatches, empty, compared = [], [], set()
     for chart in charts:
         _, rows = _chart_rows(api, ids[chart.title])
@@ -188,7 +175,7 @@ def test_every_chart_answers_with_the_numbers_of_kpi_query_and_the_mart(superset
             for row in rows
         }
         if set(chart.metrics) <= set(bi.SCORECARD_METRICS):
-            expected = _scorecard(superset.settings, chart, columns)
+            expected = _scorecard(settings, chart, columns)
         else:
             group_by = ([f"metric_time__{chart.grain}"] if chart.time else []) + list(
                 chart.dimensions
@@ -231,11 +218,11 @@ def _sql_lab(api: Api, database_id: int, sql: str) -> requests.Response:
     )
 
 
-def test_sql_lab_reads_the_mart_and_nothing_else(api, superset):
+def test_sql_lab_reads_the_mart_and_nothing_else(api, settings):
     database_id = _database_id(api)
     read = _sql_lab(api, database_id, "select sum(orders) as orders from kpi_orders_daily")
     assert read.status_code == 200, read.text[:500]
-    with duckdb.connect(str(published_path(superset.settings)), read_only=True) as con:
+    with duckdb.connect(str(published_path(settings)), read_only=True) as con:
         (orders,) = con.execute("select sum(orders) from kpi_orders_daily").fetchone()
     assert read.json()["data"] == [{"orders": orders}]
     writes = ["create table hacked as select 1 as x", "delete from kpi_orders_daily"]
@@ -254,7 +241,7 @@ def test_sql_lab_reads_the_mart_and_nothing_else(api, superset):
             assert "read-only" in refused.text, (sql, refused.text[:300])
     finally:
         api.put(f"/api/v1/database/{database_id}", {"allow_dml": False})
-    with duckdb.connect(str(published_path(superset.settings)), read_only=True) as con:
+    with duckdb.connect(str(published_path(settings)), read_only=True) as con:
         assert con.execute("select sum(orders) from kpi_orders_daily").fetchone() == (orders,)
         tables = [t for (t,) in con.execute("show tables").fetchall()]
     assert "hacked" not in tables
