@@ -181,7 +181,7 @@ def small_shop_copy(small_shop, tmp_path, monkeypatch):
 
 # `make test` runs two xdist workers (pyproject addopts: --dist=loadfile --no-loadscope-reorder),
 # each taking whole files in collection order: the longest files start first, so that neither
-# worker is left with one at the end. The files that share the crash history
+# worker is left with one at the end. The two files that share the crash history
 # (tests/reliability/crash_helpers.shared_history, built once per process) form one unit, so
 # that the history is built once, not once on each worker. (xdist's --dist=loadgroup would do
 # this with a marker, but does not group under pytest 9: it renames `item._nodeid`, which
@@ -189,7 +189,6 @@ def small_shop_copy(small_shop, tmp_path, monkeypatch):
 SHARED_HISTORY = (
     "reliability/test_crash_safety.py",
     "reliability/test_readers_and_idempotency.py",
-    "serve/test_bi.py",
 )
 LONGEST_FIRST = (*SHARED_HISTORY, "orchestration/test_nightly.py")
 

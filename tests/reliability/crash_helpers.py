@@ -1,19 +1,18 @@
-"""Machinery shared by ``test_crash_safety.py``, ``test_readers_and_idempotency.py`` (issue 8,
-sections 2-4) and ``tests/serve/test_bi.py`` (Superset during refreshes, issue 22).
+"""Machinery shared by ``test_crash_safety.py`` and ``test_readers_and_idempotency.py``
+(issue 8, sections 2-4).
 
 - ``Zygote``: a Python process that has imported the pipeline once and forks one ``kpi``
   command at a time. The child runs exactly what the ``kpi`` console script runs
   (``dagster_project.cli:main``) in a new session, so ``os.killpg`` kills it together with its
   dbt subprocesses; only the interpreter start and imports (~10 s per process here) are
   shared. A child can also run ``publish()`` alone, killed at a chosen executed line.
-- ``shared_history``: the small shop these modules build on, refreshed once per session.
+- ``shared_history``: the small shop both modules build on, refreshed once per session.
 - ``inspect_publication`` / ``inspect_build``: content hashes, completeness and leftovers.
 - ``python -m tests.reliability.crash_helpers zygote|reader``: the two helper processes.
 """
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import select
@@ -33,7 +32,6 @@ from pathlib import Path
 import duckdb
 
 from tests.publish.reader import OPEN_RACE
-from tests.serve.superset import ChartReader, ChartReading, Served, serve
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 KPI = Path(sys.executable).with_name("kpi")
@@ -754,10 +752,8 @@ def redeliver_orders(landing: Path, day: date) -> dict:
 class History:
     """Run A (real ``kpi refresh``, days 1-6) in ``trial_dir``; in ``chain_dir`` (a copy of
     it) runs B (day 7), C (day 7 again, same inputs) and D (day 6's orders re-delivered,
-    changed), with 4 readers querying throughout B, C and D; after B, Superset (``kpi bi``)
-    serves the chain's mart and a chart reader fetches every chart throughout C, D and E (day 7
-    again). The chain runs in a background thread, while the crash trials use ``trial_dir``;
-    tests/serve/test_bi.py reads the Superset it leaves running."""
+    changed), with 4 readers querying throughout B, C and D. The chain runs in a background
+    thread, while the crash trials use ``trial_dir``."""
 
     root: Path
     trial_dir: Path
@@ -767,9 +763,6 @@ class History:
     runs: dict[str, Run] = field(default_factory=dict)
     redelivery: dict = field(default_factory=dict)
     reader_results: list[dict] = field(default_factory=list)
-    superset: Served | None = None
-    superset_error: str = ""  # why Superset did not start: the BI tests say it
-    chart_reading: ChartReading | None = None  # during C, D and E
     baseline_ready: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
@@ -790,19 +783,6 @@ class History:
             raise RuntimeError("the shared history failed") from self.error
         assert event.is_set(), "the shared history stopped early"
 
-    def _start_superset(self) -> ChartReader | None:
-        """Superset on the chain's mart, and a chart reader on it; None if it failed to start
-        (the crash trials go on; the BI tests fail with the reason)."""
-        try:
-            self.superset = serve(self.chain_dir, self.root / "bi")
-        except BaseException as error:
-            self.superset_error = f"{type(error).__name__}: {error}"
-            return None
-        atexit.register(self.superset.kill)  # should the BI tests not run to stop it
-        reader = ChartReader(self.superset)
-        reader.start()
-        return reader
-
     def _chain(self) -> None:
         try:
             zygote = Zygote(self.chain_dir, self.root / "logs-chain")
@@ -811,7 +791,6 @@ class History:
                 self.runs["B"] = run_refresh(zygote, "B", "--date", str(NEW_DAY))
                 shutil.copy(self.chain_dir / "published" / PUBLISHED_FILE, self.root / "B.duckdb")
                 self.baseline_ready.set()
-                chart_reader = self._start_superset()
                 self.runs["C"] = run_refresh(zygote, "C", "--date", str(NEW_DAY))
                 shutil.copy(self.chain_dir / "published" / PUBLISHED_FILE, self.root / "C.duckdb")
                 shutil.copy(
@@ -824,14 +803,8 @@ class History:
                     self.chain_dir / "warehouse" / "build.duckdb", self.root / "D-build.duckdb"
                 )
                 time.sleep(2)  # the readers see D's publication a while before they stop
-                self.reader_results = readers.stop()
-                if chart_reader is not None:
-                    self.runs["E"] = run_refresh(zygote, "E", "--date", str(NEW_DAY))
-                    time.sleep(2)
-                    self.chart_reading = chart_reader.stop()
             finally:
-                if not self.reader_results:
-                    self.reader_results = readers.stop()
+                self.reader_results = readers.stop()
                 zygote.close()
         except BaseException as error:
             self.error = error
