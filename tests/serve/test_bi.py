@@ -82,28 +82,30 @@ def _publish_again(settings: Settings, run_id: str) -> None:
 def test_every_chart_answers_while_publications_replace_the_mart(
     superset, settings, planned, record_tally
 ):
-    """A dashboard user fetching every chart in a loop; in each of three loops, halfway, a
-    publication replaces the mart. Zero errors; a connect that met the rename's microseconds
-    retries once (bi/superset_config.py) and is counted apart."""
+    """A dashboard user fetching every chart, one after another; three publications replace
+    the mart along the way, after a quarter, a half and three quarters of the charts. Zero
+    errors; a connect that met a rename's microseconds retries once (bi/superset_config.py)
+    and is counted apart. (One pass: each of the 85 answers costs Superset about 0.15 s of
+    CPU, and `make test` has none to spare; see the closing note of issue 20.)"""
     _, charts = planned
     reader = ChartReader(superset)
     reader.start()
     try:
+        deadline = time.monotonic() + 300
         for number in range(PUBLICATIONS):
-            deadline = time.monotonic() + 300
-            while reader.reading.answers < (number + 0.5) * len(charts):
+            while reader.reading.answers < (number + 1) * len(charts) / (PUBLICATIONS + 1):
                 assert reader.is_alive() and time.monotonic() < deadline, reader.reading.errors[:3]
-                time.sleep(0.2)
+                time.sleep(0.1)
             _publish_again(settings, f"bi-loop-{number + 1}")
-        while reader.reading.loops < PUBLICATIONS:  # the loop of the last one, to its end
+        while reader.reading.loops < 1:  # the pass, to its end
             assert reader.is_alive() and time.monotonic() < deadline, reader.reading.errors[:3]
-            time.sleep(0.2)
+            time.sleep(0.1)
     finally:
         reading = reader.stop()
     races = superset.log.read_text().count(OPEN_RACE_RETRIED)
     record_tally(
         f"superset: a dashboard user while {PUBLICATIONS} publications replaced the mart: "
-        f"{reading.answers} chart answers in {reading.loops} loops over every chart, "
+        f"{reading.answers} chart answers in {reading.loops} pass over every chart, "
         f"{len(reading.errors)} errors, {races} connects met a publication's rename (retried)"
     )
     assert not reading.errors, reading.errors[:5]
@@ -301,10 +303,10 @@ def test_each_dashboard_shows_every_chart_drawn(superset, api, planned, tmp_path
     assert not problems, "\n".join(problems)
 
 
-def test_sigterm_stops_superset_and_everything_it_started(superset):
+def test_ctrl_c_stops_superset_and_everything_it_started(superset):
     family = psutil.Process(superset.process.pid).children(recursive=True)
     assert family, "kpi bi started no server"
-    superset.process.send_signal(signal.SIGTERM)
-    assert superset.process.wait(60) == -signal.SIGTERM
+    superset.process.send_signal(signal.SIGINT)  # SIGTERM: kpi ui's test, same supervisor
+    assert superset.process.wait(60) == -signal.SIGINT
     _, alive = psutil.wait_procs(family, timeout=30)
     assert not alive, alive
