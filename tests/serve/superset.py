@@ -5,6 +5,7 @@ driven over the DevTools protocol."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import os
@@ -268,6 +269,7 @@ def chromium(cookies: dict[str, str], url: str, size=(1400, 1800)):
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )  # fmt: skip
     try:
         port_file = profile / "DevToolsActivePort"
@@ -284,6 +286,7 @@ def chromium(cookies: dict[str, str], url: str, size=(1400, 1800)):
                 browser.call("Network.setCookie", name=name, value=value, url=url)
             browser.call("Page.enable")
             yield browser
-    finally:
-        process.terminate()
+    finally:  # Chromium's own children (zygote, renderers) too
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait(30)
