@@ -44,8 +44,6 @@ from dagster_project.publish.publication import published_path
 from dagster_project.serve.metrics import ExactOnlyAt, Metrics, meta
 from dagster_project.transform.registry import SECTIONS
 
-HOST = "127.0.0.1"
-PORT = 8088
 ADMIN = "admin"  # bi/launch.py's
 DATABASE_NAME = "KPI mart"
 SCHEMA = "main"  # where the publication writes its tables
