@@ -226,9 +226,15 @@ def _render(model, template: str) -> str:
     return _TEMPLATE.sub(column, template)
 
 
-def _time_column(model) -> str:
+def _time_dimension(model):
+    """The model's aggregation time dimension."""
     name = model.defaults.agg_time_dimension
     (dimension,) = (d for d in model.dimensions if d.name == name)
+    return dimension
+
+
+def _time_column(model) -> str:
+    dimension = _time_dimension(model)
     return dimension.expr or dimension.name
 
 
@@ -243,9 +249,7 @@ def _key_column(model, key: str) -> str:
 
 
 def _model_grain(model) -> str:
-    name = model.defaults.agg_time_dimension
-    (dimension,) = (d for d in model.dimensions if d.name == name)
-    return dimension.type_params.time_granularity.value
+    return _time_dimension(model).type_params.time_granularity.value
 
 
 def plan(metrics: Metrics, targets: Iterable[str] = ()) -> tuple[list[Dataset], list[Chart]]:
