@@ -143,6 +143,15 @@ def demo_pipeline(tmp_path_factory, worker_id):
     return _built_once(tmp_path_factory, worker_id, "demo", build)
 
 
+@pytest.fixture(scope="session")
+def semantic_manifest(tmp_path_factory, worker_id) -> Path:
+    """dbt's semantic manifest (the metric definitions), parsed once per test session."""
+    from dagster_project.serve.metrics import semantic_manifest_path
+
+    settings = _built_once(tmp_path_factory, worker_id, "dbt-parse", semantic_manifest_path)
+    return semantic_manifest_path(settings)
+
+
 @pytest.fixture
 def demo_copy(demo_pipeline, tmp_path, monkeypatch):
     """A private copy of the demo's data directory, safe to refresh and publish again."""

@@ -1,8 +1,10 @@
 """Render the self-contained HTML KPI report from a (published) KPI mart file.
 
-The mart is opened read-only; every figure comes from a query in ``sql/`` and is re-aggregated
-from published numerators and denominators. The page needs no network: CSS is inline, charts
-are SVG drawn here, and the chart data is embedded as JSON (``#report-data``) for checking.
+The mart is opened read-only, once: every figure comes from that one publication. Figures over
+days (weekly trends, the window tiles, the funnel) are the KPI metrics (``figures.py``, through
+MetricFlow); rows read at a mart's own grain are queries in ``sql/``. The page needs no
+network: CSS is inline, charts are SVG drawn here, and the chart data is embedded as JSON
+(``#report-data``) for checking.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ import jinja2
 
 from dagster_project.core.settings import Settings
 from dagster_project.core.sql import SqlTemplates
-from dagster_project.report import sections
+from dagster_project.report import figures, sections
 from dagster_project.report.formatting import (
     DASH,
     NO_VALUE,
@@ -46,12 +48,15 @@ from dagster_project.report.model import (
 )
 from dagster_project.report.sections import ChartSpec, SectionSpec, TableSpec, TileSpec
 from dagster_project.report.svg import draw
+from dagster_project.serve.metrics import Metrics, MetricsError
 
 log = logging.getLogger(__name__)
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# the report's queries (sql/*.sql: plain SQL) and the macros they share
+# the report's queries of rows at a mart's own grain (sql/*.sql: plain SQL)
 SQL = SqlTemplates(__package__)
+# what reading a part can fail with: its SQL, or a metric query (said in one line)
+READ_ERRORS = (duckdb.Error, MetricsError)
 NOT_AVAILABLE = "Not available in this publication"
 SOURCE_ABSENT = "Source absent"
 
@@ -156,7 +161,7 @@ def _plain(value: Any) -> Any:
 
 
 class _Mart:
-    """A read-only connection to the mart, with the report's helper macros."""
+    """A read-only connection to the mart, and the metrics over it."""
 
     def __init__(self, path: Path, schema: str) -> None:
         self.path, self.schema = path, schema
@@ -165,7 +170,6 @@ class _Mart:
         self.con = duckdb.connect(str(self.path), read_only=True)
         self.con.execute("set TimeZone = 'UTC'")
         self.con.execute("set schema = ?", [self.schema])
-        SQL.execute(self.con, "_macros.sql", {})
         self.tables = frozenset(
             row["table_name"] for row in self.rows("tables", schema=self.schema)
         )
@@ -173,6 +177,12 @@ class _Mart:
 
     def __exit__(self, *exc: object) -> None:
         self.con.close()
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        """The KPI metrics answering from this connection (the metric definitions: the data
+        directory's dbt parse)."""
+        return Metrics(Settings.from_env(), connection=self.con, schema=self.schema)
 
     def missing(self, tables: Iterable[str]) -> list[str]:
         return [table for table in tables if table not in self.tables]
@@ -225,12 +235,12 @@ class _Page:
             (data_range,) = mart.rows("data_range")
             first_date, last_date = data_range["first_date"], data_range["last_date"]
         as_of = (publication or {}).get("as_of_date") or last_date
-        params = {
-            "as_of": as_of or dt.date.today(),
-            "first_date": first_date or dt.date(1970, 1, 1),
-            "weeks": sections.TREND_WEEKS,
-            "window_days": sections.WINDOW_DAYS,
-        }
+        period = figures.Period(
+            as_of=as_of or dt.date.today(),
+            first_date=first_date or dt.date(1970, 1, 1),
+            weeks=sections.TREND_WEEKS,
+            window_days=sections.WINDOW_DAYS,
+        )
         context = _Context(
             as_of=as_of.strftime("%b %-d, %Y") if as_of else NO_VALUE,
             window_days=sections.WINDOW_DAYS,
@@ -244,9 +254,9 @@ class _Page:
             sections=[],
             failed=[],
         )
-        page.tiles = _tiles(mart, kpis, currency, params, page.failed)
+        page.tiles = _tiles(mart, kpis, currency, period, page.failed)
         for spec in sections.SECTIONS:
-            page.sections.append(_section(mart, spec, kpis, currency, params, context, page.failed))
+            page.sections.append(_section(mart, spec, kpis, currency, period, context, page.failed))
         return page
 
 
@@ -307,7 +317,7 @@ def _section(
     spec: SectionSpec,
     kpis: Mapping[str, Mapping[str, Any]],
     currency: str,
-    params: Mapping[str, Any],
+    period: figures.Period,
     context: _Context,
     failed: list[tuple[str, str]],
 ) -> _Section:
@@ -332,8 +342,11 @@ def _section(
             )
             continue
         try:
-            rows = mart.rows(part.query, **params)
-        except duckdb.Error as error:
+            if part.query in figures.CHARTS:
+                rows = figures.CHARTS[part.query](mart.metrics, period)
+            else:
+                rows = mart.rows(part.query, as_of=period.as_of)
+        except READ_ERRORS as error:
             message = str(error).splitlines()[0]
             log.warning("report part %s could not be read: %s", part.id, message)
             failed.append((part.id, message))
@@ -342,7 +355,7 @@ def _section(
                     part.id,
                     part.title,
                     "Could not be read",
-                    f"The query {part.query}.sql failed: {message}",
+                    f"The query {part.query} failed: {message}",
                     wide,
                 )
             )
@@ -353,7 +366,8 @@ def _section(
                     part.id,
                     part.title,
                     "No data",
-                    "The publication has no rows up to the as-of date.",
+                    figures.why_empty(part.query, period)
+                    or "The publication has no rows up to the as-of date.",
                     wide,
                 )
             )
@@ -488,27 +502,29 @@ def _tiles(
     mart: _Mart,
     kpis: Mapping[str, Mapping[str, Any]],
     currency: str,
-    params: Mapping[str, Any],
+    period: figures.Period,
     failed: list[tuple[str, str]],
 ) -> list[Tile]:
     periods: dict[tuple[str, str], dict[str, Any]] = {}
-    for query, specs in _grouped(
-        ({"query": s.query, "spec": s} for s in sections.TILES), "query"
-    ).items():
-        tile_specs: list[TileSpec] = [item["spec"] for item in specs]
-        if mart.missing(tile_specs[0].tables):
+    for spec in sections.TILES:
+        if mart.missing(spec.tables):
             continue
         try:
-            rows = mart.rows(query, kpi_ids=[s.kpi_id for s in tile_specs], **params)
-        except duckdb.Error as error:
-            failed.append((query, str(error).splitlines()[0]))
+            if spec.query in figures.TILES:
+                rows = figures.TILES[spec.query](mart.metrics, period, spec.kpi_id)
+            else:
+                rows = mart.rows(spec.query, as_of=period.as_of)
+        except READ_ERRORS as error:
+            failed.append((spec.kpi_id, str(error).splitlines()[0]))
             continue
         periods.update({(row["kpi_id"], row["period"]): row for row in rows})
 
     targets: dict[str, dict[str, Any]] = {}
     if not mart.missing(sections.TARGETS.tables):
         try:
-            targets = {row["kpi_id"]: row for row in mart.rows(sections.TARGETS.query, **params)}
+            targets = {
+                row["kpi_id"]: row for row in mart.rows(sections.TARGETS.query, as_of=period.as_of)
+            }
         except duckdb.Error as error:
             failed.append((sections.TARGETS.id, str(error).splitlines()[0]))
 

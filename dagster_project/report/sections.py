@@ -1,8 +1,10 @@
 """The report's contents, declared: which tiles, charts and tables it shows, from which tables.
 
-Adding a chart is a query in ``sql/`` (returning ``series``, ``x``, ``y`` and optionally
-``kpi_id``, ``unit`` and extra columns that travel with each point) and a :class:`ChartSpec`
-here. A part whose tables are not in the publication is shown as not available.
+Adding a chart is a query (returning ``series``, ``x``, ``y`` and optionally ``kpi_id``,
+``unit`` and extra columns that travel with each point) and a :class:`ChartSpec` here: a
+function in ``figures.py`` when it aggregates a KPI over days (it asks the metrics), else a
+query of rows at a mart's own grain in ``sql/``. A part whose tables are not in the publication
+is shown as not available.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ TREND_WEEKS = 26
 @dataclass(frozen=True)
 class TileSpec:
     kpi_id: str
-    # a query returning kpi_id, period ('current'/'previous'), period_start, period_end,
-    # is_full, numerator, denominator, value
+    # a query (figures.TILES or sql/) returning kpi_id, period ('current'/'previous'),
+    # period_start, period_end, is_full, value
     query: str
     tables: tuple[str, ...]
     # window: the latest days vs the days before; cohort / month: one period vs the one before
@@ -61,14 +63,15 @@ class SectionSpec:
     parts: tuple[ChartSpec | TableSpec, ...]
 
 
-_WINDOW_TABLES = ("kpi_daily",)
+# the tables the window tiles' metrics read
+_TRAFFIC, _ORDERS = ("kpi_traffic_daily",), ("kpi_orders_daily",)
 
 TILES: tuple[TileSpec, ...] = (
-    TileSpec("sessions", "tile_windows", _WINDOW_TABLES, label="Sessions"),
-    TileSpec("session_conversion_rate", "tile_windows", _WINDOW_TABLES, label="Session conversion"),
-    TileSpec("orders", "tile_windows", _WINDOW_TABLES, label="Orders"),
-    TileSpec("net_revenue", "tile_windows", _WINDOW_TABLES),
-    TileSpec("aov", "tile_windows", _WINDOW_TABLES, label="AOV"),
+    TileSpec("sessions", "tile_windows", _TRAFFIC, label="Sessions"),
+    TileSpec("session_conversion_rate", "tile_windows", _TRAFFIC, label="Session conversion"),
+    TileSpec("orders", "tile_windows", _ORDERS, label="Orders"),
+    TileSpec("net_revenue", "tile_windows", _ORDERS),
+    TileSpec("aov", "tile_windows", _ORDERS, label="AOV"),
     TileSpec(
         "repurchase_rate_90d",
         "tile_repurchase",
@@ -83,12 +86,12 @@ TILES: tuple[TileSpec, ...] = (
         period="month",
         label="Turnover days",
     ),
-    TileSpec("roas", "tile_windows", _WINDOW_TABLES, label="ROAS"),
+    TileSpec("roas", "tile_windows", ("kpi_campaigns_daily",), label="ROAS"),
 )
 
 TARGETS = TableSpec("targets", "Targets", "tile_targets", ("kpi_scorecard_monthly",))
 
-_WEEKS = "{weeks} whole weeks to {as_of}"
+_WEEKS = "the latest {weeks} whole weeks (Monday to Sunday) to {as_of}"
 # typographic signs kept as escapes so the source stays plain ASCII where it matters
 TIMES, MINUS, DASH = "\u00d7", "\u2212", "\u2013"
 
@@ -122,7 +125,7 @@ SECTIONS: tuple[SectionSpec, ...] = (
                 title="Session conversion rate",
                 query="conversion_trend",
                 kind="lines",
-                tables=("kpi_traffic_totals_daily", "kpi_traffic_daily"),
+                tables=("kpi_traffic_daily",),
                 subtitle="Sessions with a purchase ÷ sessions, weekly, " + _WEEKS,
                 y_label="Conversion",
                 x_label="Week ending",

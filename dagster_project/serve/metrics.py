@@ -44,17 +44,17 @@ def semantic_manifest_path(settings: Settings) -> Path:
     return path
 
 
-def move_to_published_mart(semantic_manifest: dict) -> None:
+def move_to_published_mart(semantic_manifest: dict, schema: str = PUBLISHED_SCHEMA) -> None:
     """Point every table the semantic manifest (as parsed from its JSON) reads at the published
-    mart."""
+    mart (its tables in ``schema``)."""
 
     def published(relation: dict) -> dict:
         alias = relation["alias"]
         return {
             "alias": alias,
-            "schema_name": PUBLISHED_SCHEMA,
+            "schema_name": schema,
             "database": None,
-            "relation_name": f'"{PUBLISHED_SCHEMA}"."{alias}"',
+            "relation_name": f'"{schema}"."{alias}"',
         }
 
     for model in semantic_manifest["semantic_models"]:
@@ -64,13 +64,16 @@ def move_to_published_mart(semantic_manifest: dict) -> None:
 
 
 class PublishedMartClient:
-    """MetricFlow's SqlClient on the published mart: a new read-only connection per query."""
+    """MetricFlow's SqlClient on the published mart: a new read-only connection per query, or,
+    given ``connection``, that one (read-only, opened and closed by its owner): every answer
+    then comes from the one publication it opened, whatever is published meanwhile."""
 
-    def __init__(self, mart: Path):
+    def __init__(self, mart: Path, connection: duckdb.DuckDBPyConnection | None = None):
         from metricflow.protocols.sql_client import SqlEngine
         from metricflow.sql.render.duckdb_renderer import DuckDbSqlPlanRenderer
 
         self._mart = mart
+        self._connection = connection
         self._engine = SqlEngine.DUCKDB
         self._renderer = DuckDbSqlPlanRenderer()
 
@@ -90,6 +93,8 @@ class PublishedMartClient:
         from metricflow.data_table.mf_table import MetricFlowDataTable
 
         self._refuse_parameters(sql_bind_parameter_set)
+        if self._connection is not None:
+            return MetricFlowDataTable.create_from_rows(*self._fetch(self._connection, stmt))
         if not self._mart.exists():
             raise MetricsError(f"nothing is published yet ({self._mart}): run `kpi refresh`")
         try:
@@ -103,14 +108,21 @@ class PublishedMartClient:
     def _read(self, stmt: str) -> tuple[list[str], list[tuple]]:
         with duckdb.connect(str(self._mart), read_only=True) as con:
             con.execute("set TimeZone = 'UTC'")
-            cursor = con.execute(stmt)
-            return [column[0] for column in cursor.description], cursor.fetchall()
+            return self._fetch(con, stmt)
+
+    @staticmethod
+    def _fetch(con: duckdb.DuckDBPyConnection, stmt: str) -> tuple[list[str], list[tuple]]:
+        cursor = con.execute(stmt)
+        return [column[0] for column in cursor.description], cursor.fetchall()
 
     def execute(self, stmt: str, sql_bind_parameter_set=None) -> None:
         raise MetricsError("the published mart is read-only")
 
     def dry_run(self, stmt: str, sql_bind_parameter_set=None) -> None:
         self._refuse_parameters(sql_bind_parameter_set)
+        if self._connection is not None:
+            self._connection.execute(f"explain {stmt}")
+            return
         with duckdb.connect(str(self._mart), read_only=True) as con:
             con.execute(f"explain {stmt}")
 
@@ -179,9 +191,16 @@ class Answer:
 
 
 class Metrics:
-    """The metrics of a data directory's published mart."""
+    """The metrics of a data directory's published mart; with ``connection``, of the mart that
+    read-only connection has open (its tables in ``schema``), e.g. for a report that reads one
+    publication throughout."""
 
-    def __init__(self, settings: Settings):
+    def __init__(
+        self,
+        settings: Settings,
+        connection: duckdb.DuckDBPyConnection | None = None,
+        schema: str = PUBLISHED_SCHEMA,
+    ):
         from metricflow.engine.metricflow_engine import MetricFlowEngine
         from metricflow_semantics.model.dbt_manifest_parser import (
             parse_manifest_from_dbt_generated_manifest,
@@ -189,11 +208,11 @@ class Metrics:
         from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
 
         semantic_manifest = json.loads(semantic_manifest_path(settings).read_text("utf-8"))
-        move_to_published_mart(semantic_manifest)
+        move_to_published_mart(semantic_manifest, schema)
         self.manifest = parse_manifest_from_dbt_generated_manifest(json.dumps(semantic_manifest))
         self._engine = MetricFlowEngine(
             semantic_manifest_lookup=SemanticManifestLookup(self.manifest),
-            sql_client=PublishedMartClient(published_path(settings)),
+            sql_client=PublishedMartClient(published_path(settings), connection),
         )
         self.exact_only_at = _exact_only_at(self.manifest)
         self._time_dimensions = {

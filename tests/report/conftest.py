@@ -1,14 +1,16 @@
 """A tiny published KPI mart, built by hand, whose figures the tests can compute on paper.
 
-61 days of data, 2025-05-01 to 2025-06-30 (the as-of date). The headline window is the last 28
-days (Jun 3 - Jun 30) against the 28 before (May 6 - Jun 2):
+61 days of data, 2025-05-01 (a Thursday) to 2025-06-30 (the as-of date, a Monday): the weekly
+charts show the 8 whole weeks May 5 - Jun 29. The headline window is the last 28 days
+(Jun 3 - Jun 30) against the 28 before (May 6 - Jun 2):
 
 - sessions 100 a day before; in the window alternately 100 and 140 → 3,360 vs 2,800 (+20.0%);
 - sessions with a purchase 3 a day before; in the window 10 (of 100) and 2 (of 140) on
   alternate days → 168 / 3,360 = 5.00% (the mean of daily rates would be 5.71%) vs 3.00%;
 - orders 3 → 6 a day (+100.0%); net revenue 300 → 540 a day (+80.0%);
   AOV numerator 330 → 600 a day: 110.00 → 100.00 (-9.1%);
-- spend 10 a day, attributed revenue 50 → 90 a day: ROAS 5.00 → 9.00 (+80.0%);
+- spend 10 a day, attributed revenue 50 → 90 a day: ROAS 5.00 → 9.00 (+80.0%) (kpi_daily and
+  the per-day marts agree: the report reads the metrics, over the per-day marts);
 - repurchase cohorts Jan-Jun; complete through March (Mar 31 + 90 days ≤ Jun 30):
   March 30 / 100 = 30.0%, February 25 / 100 = 25.0% (+5.00 pp);
 - whole-shop turnover days June 4,500 / 100 = 45.0, May 6,000 / 100 = 60.0 (-25.0%, good).
@@ -19,13 +21,15 @@ DDL), so the fixture follows the marts when they change.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from dagster_project.cli.docs import published_models
-from dagster_project.core.settings import PROJECT_ROOT
+from dagster_project.core.settings import PROJECT_ROOT, Settings
+from dagster_project.serve.metrics import SEMANTIC_MANIFEST
 
 # The tables the hand-made mart holds, with the columns and types of the real ones: the dbt
 # contracts of the published marts, and the publication log's own DDL.
@@ -39,6 +43,7 @@ CORE_TABLES = (
     "kpi_repurchase_cohorts",
     "kpi_inventory_monthly",
     "kpi_campaigns",
+    "kpi_campaigns_daily",
 )
 OPTIONAL_TABLES = (
     "kpi_experiments",
@@ -179,6 +184,12 @@ select * from (values
     ('CMP-02', 'Newsletter', 'email', date '2025-06-01', 100.00, 1200.00, 900.00, 8.0)
 ) as t (campaign_id, name, channel, start_date, spend, roas_numerator, campaign_roi_numerator,
         ctr);
+insert into kpi_campaigns_daily by name
+select 'CMP-01' as campaign_id, kpi_date, spend, attributed_revenue,
+    attributed_revenue as roas_numerator, spend as roas_denominator,
+    attributed_revenue / spend as roas,
+from base;
+
 update kpi_campaigns set roas_denominator = spend, campaign_roi_denominator = spend,
     roas = roas_numerator / spend, campaign_roi = campaign_roi_numerator / spend;
 """
@@ -202,7 +213,7 @@ cross join (values ('SF Express', 9), ('ZTO', 8)) as carriers (carrier, on_time)
 insert into kpi_service_daily by name
 select kpi_date, 'chat' as channel, 'delivery' as category,
     8 as csat_numerator, 10 as csat_denominator, 0.8 as csat,
-    3 as nps_numerator, 10 as nps_denominator, 0.3 as nps,
+    300 as nps_numerator, 10 as nps_denominator, 30 as nps,
 from days;
 
 insert into kpi_scorecard_monthly by name
@@ -244,6 +255,15 @@ def build_mart(path: Path, *, optional: bool = False, schema: str = "main") -> P
     finally:
         con.close()
     return path
+
+
+@pytest.fixture(autouse=True)
+def metric_definitions(semantic_manifest: Path) -> None:
+    """The report reads the metrics as the data directory's dbt parse defines them: the
+    session's parse, copied into each test's data directory (with its time, so it is current)."""
+    target = Settings.from_env().dbt_target_dir / SEMANTIC_MANIFEST
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(semantic_manifest, target)
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.report import render_report
-from dagster_project.report.sections import SECTIONS, ChartSpec, TableSpec
+from dagster_project.report import figures, render_report
+from dagster_project.report.sections import SECTIONS, TARGETS, TILES, ChartSpec
 
 OPTIONAL_PARTS = {"experiments", "delivery_on_time", "csat_nps", "scorecard"}
 ALL_CHARTS = {part.id for s in SECTIONS for part in s.parts if isinstance(part, ChartSpec)}
@@ -62,8 +62,6 @@ def test_a_query_is_given_the_parameters_it_names_by_whole_name():
 
     with duckdb.connect() as con:
         con.execute("create table t (x integer)")
-        SQL.execute(con, "_macros.sql", {"schema": "main"})  # several statements, no parameter
-        assert con.execute("select safe_divide(1, 0), safe_divide(1, 4)").fetchone() == (None, 0.25)
         params = {"schema": "main", "sche": "x", "as_of": dt.date(2025, 7, 1)}
         assert SQL.query(con, "tables.sql", params).fetchall() == [("t",)]
 
@@ -141,10 +139,13 @@ def test_charts_hold_the_hand_computed_values(core_mart, tmp_path):
     by_id = charts(report_data(html))
 
     traffic = {s["name"]: s["points"] for s in by_id["traffic_by_channel"]["series"]}
-    # 61 days hold 8 whole weeks ending on the as-of date; the 5 days before are dropped
+    # 61 days hold 8 whole weeks, Monday to Sunday, May 5 - Jun 29; May 1-4 and the as-of date
+    # (a Monday) are partial weeks, left out. The last week, Jun 23-29: organic sessions are
+    # 100 - 40 on its 3 even days and 140 - 40 on its 4 odd ones.
     assert [len(points) for points in traffic.values()] == [8, 8]
-    assert traffic["paid search"][-1] == {"x": "2025-06-30", "y": 280}
-    assert traffic["organic search"][-1] == {"x": "2025-06-30", "y": 540}
+    assert traffic["organic search"][-1] == {"x": "2025-06-29", "y": 3 * 60 + 4 * 100}
+    assert traffic["paid search"][-1] == {"x": "2025-06-29", "y": 7 * 40}
+    assert list(traffic) == ["organic search", "paid search"]  # the most sessions first
 
     funnel = by_id["funnel"]["series"][0]["points"]
     assert [(p["x"], p["y"]) for p in funnel] == [
@@ -191,10 +192,10 @@ def test_a_week_without_orders_is_drawn_as_zero_orders(core_mart, tmp_path):
     # the shop's last orders two weeks before the as-of date (Olist: orders end 2017-12-31,
     # deliveries 2018-03-27): the chart still shows its whole weeks, those two with 0 orders
     with duckdb.connect(str(core_mart)) as con:
-        con.execute("delete from kpi_orders_daily where kpi_date > date '2025-06-16'")
+        con.execute("delete from kpi_orders_daily where kpi_date > date '2025-06-15'")
     _, html = render(core_mart, tmp_path)
     orders = {s["kpi_id"]: s["points"] for s in charts(report_data(html))["orders_aov"]["series"]}
-    assert [p["x"] for p in orders["orders"]][-3:] == ["2025-06-16", "2025-06-23", "2025-06-30"]
+    assert [p["x"] for p in orders["orders"]][-3:] == ["2025-06-15", "2025-06-22", "2025-06-29"]
     assert [p["y"] for p in orders["orders"]][-3:] == [42, 0, 0]
     assert [p["y"] for p in orders["aov"]][-2:] == [None, None]
 
@@ -295,11 +296,14 @@ def test_the_mart_is_opened_read_only(core_mart, tmp_path):
 
 
 def test_every_declared_part_names_its_query(core_mart):
+    """A query of the metrics (figures.py) or of rows in sql/, never both."""
     sql_dir = Path(__file__).parents[2] / "dagster_project" / "report" / "sql"
-    for section in SECTIONS:
-        for part in section.parts:
-            assert isinstance(part, ChartSpec | TableSpec)
-            assert (sql_dir / f"{part.query}.sql").is_file(), part.query
+    queries = [p for s in SECTIONS for p in s.parts] + [*TILES, TARGETS]
+    for part in queries:
+        in_sql = (sql_dir / f"{part.query}.sql").is_file()
+        in_figures = part.query in figures.CHARTS or part.query in figures.TILES
+        assert in_sql != in_figures, part.query
+    assert {p.query for p in queries} >= set(figures.CHARTS) | set(figures.TILES)
 
 
 # ---------------------------------------------------------------------------- screenshot

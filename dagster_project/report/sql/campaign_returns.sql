@@ -6,8 +6,8 @@ campaigns as (
     select
         name,
         channel,
-        safe_divide(roas_numerator, roas_denominator) as roas,
-        safe_divide(campaign_roi_numerator, campaign_roi_denominator) as campaign_roi,
+        roas,
+        campaign_roi,
     from kpi_campaigns
     where
         start_date <= $as_of

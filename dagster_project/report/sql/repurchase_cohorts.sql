@@ -8,7 +8,7 @@ select
     end as series,
     'repurchase_rate_90d' as kpi_id,
     cohort_month as x,
-    safe_divide(repurchase_rate_90d_numerator, repurchase_rate_90d_denominator) as y,
+    repurchase_rate_90d as y,
     not is_complete as is_partial,
     repurchase_rate_90d_denominator as customers,
 from kpi_repurchase_cohorts

@@ -5,8 +5,7 @@ with
 complete_cohorts as (
     select
         cohort_month,
-        repurchase_rate_90d_numerator as numerator,
-        repurchase_rate_90d_denominator as denominator,
+        repurchase_rate_90d as value,
         row_number() over (order by cohort_month desc) as recency,
     from kpi_repurchase_cohorts
     where
@@ -21,8 +20,6 @@ select
     cohort_month as period_start,
     last_day(cohort_month) as period_end,
     true as is_full,
-    numerator,
-    denominator,
-    safe_divide(numerator, denominator) as value,
+    value,
 from complete_cohorts
 where recency <= 2

@@ -4,8 +4,7 @@ with
 complete_months as (
     select
         kpi_month,
-        inventory_turnover_days_numerator as numerator,
-        inventory_turnover_days_denominator as denominator,
+        inventory_turnover_days as value,
         row_number() over (order by kpi_month desc) as recency,
     from kpi_inventory_monthly
     where
@@ -19,8 +18,6 @@ select
     kpi_month as period_start,
     last_day(kpi_month) as period_end,
     true as is_full,
-    numerator,
-    denominator,
-    safe_divide(numerator, denominator) as value,
+    value,
 from complete_months
 where recency <= 2

@@ -12,9 +12,7 @@ select
     'Turnover days' as series,
     'inventory_turnover_days' as kpi_id,
     case when inventory.category = 'all' then 'Whole shop' else inventory.category end as x,
-    safe_divide(
-        inventory.inventory_turnover_days_numerator, inventory.inventory_turnover_days_denominator
-    ) as y,
+    inventory.inventory_turnover_days as y,
     inventory.category = 'all' as is_reference,
     inventory.kpi_month as month,
 from kpi_inventory_monthly as inventory
