@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.report import figures, render_report
+from dagster_project.report import figures, render_report, sections
 from dagster_project.report.sections import SECTIONS, TARGETS, TILES, ChartSpec
 
 OPTIONAL_PARTS = {"experiments", "delivery_on_time", "csat_nps", "scorecard"}
@@ -304,6 +304,46 @@ def test_every_declared_part_names_its_query(core_mart):
         in_figures = part.query in figures.CHARTS or part.query in figures.TILES
         assert in_sql != in_figures, part.query
     assert {p.query for p in queries} >= set(figures.CHARTS) | set(figures.TILES)
+
+
+def test_the_demo_report_shows_what_kpi_query_answers(demo_pipeline):
+    """The refresh's report of the demo shop: its weekly conversion, orders and AOV and its
+    window tiles are the metrics' answers (what `kpi query` prints), not a second sum."""
+    from dagster_project.serve.metrics import Metrics
+
+    data = report_data(demo_pipeline.report_file.read_text(encoding="utf-8"))
+    metrics = Metrics(demo_pipeline)
+    by_id = charts(data)
+    (shop,) = [s for s in by_id["conversion_trend"]["series"] if s["name"] == "All sessions"]
+    (orders,) = [s for s in by_id["orders_aov"]["series"] if s["kpi_id"] == "aov"]
+    first, last = (
+        dt.date.fromisoformat(p["x"]) - dt.timedelta(days=6)
+        for p in (shop["points"][0], shop["points"][-1])
+    )
+    answer = metrics.query(
+        ["session_conversion_rate", "aov"],
+        ["metric_time__week"],
+        start=dt.datetime.combine(first, dt.time()),
+        end=dt.datetime.combine(last + dt.timedelta(days=6), dt.time()),
+    )
+    weeks = {(row[0].date() + dt.timedelta(days=6)).isoformat(): row[1:] for row in answer.rows}
+    assert len(shop["points"]) == sections.TREND_WEEKS == len(weeks)
+    assert {p["x"]: p["y"] for p in shop["points"]} == pytest.approx(
+        {x: float(w[0]) for x, w in weeks.items()}, rel=1e-12
+    )
+    assert {p["x"]: p["y"] for p in orders["points"]} == pytest.approx(
+        {x: float(w[1]) for x, w in weeks.items()}, rel=1e-12
+    )
+    assert dt.date.fromisoformat(shop["points"][-1]["x"]).weekday() == 6  # a Sunday
+
+    as_of = dt.date.fromisoformat(data["as_of_date"])
+    window = [dt.datetime.combine(as_of - dt.timedelta(days=d), dt.time()) for d in (27, 0)]
+    tile_ids = ["sessions", "session_conversion_rate", "orders", "net_revenue", "aov", "roas"]
+    ((*values,),) = metrics.query(tile_ids, [], start=window[0], end=window[1]).rows
+    by_tile = tiles(data)
+    assert [by_tile[kpi_id]["value"] for kpi_id in tile_ids] == pytest.approx(
+        [float(value) for value in values], rel=1e-12
+    )
 
 
 # ---------------------------------------------------------------------------- screenshot
