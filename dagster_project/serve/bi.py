@@ -214,14 +214,12 @@ def _where(where_filter) -> tuple[str, ...]:
 
 def _render(model, template: str) -> str:
     """A metric filter's template over the model's own columns."""
-    columns = {entity.name: entity.expr or entity.name for entity in model.entities}
-    columns |= {dimension.name: dimension.expr or dimension.name for dimension in model.dimensions}
 
     def column(match: re.Match) -> str:
-        name = match.group(2).split("__")[-1]
-        if name not in columns:
-            raise BiError(f"metric filter {template!r}: {name} is not a column of {model.name}")
-        return columns[name]
+        try:
+            return _key_column(model, match.group(2).split("__")[-1])
+        except BiError as error:
+            raise BiError(f"metric filter {template!r}: {error}") from None
 
     return _TEMPLATE.sub(column, template)
 
@@ -239,6 +237,7 @@ def _time_column(model) -> str:
 
 
 def _key_column(model, key: str) -> str:
+    """The column of the model's entity or dimension named ``key``."""
     for entity in model.entities:
         if entity.name == key:
             return entity.expr or entity.name
