@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 import requests
 from websockets.sync.client import connect
 
@@ -49,9 +50,15 @@ class Served:
         return Api(self.base, ADMIN, self.password)
 
     def kill(self) -> None:
+        """SIGKILL ``kpi bi`` and all it started: the server runs in a session of its own
+        (the supervisor's), out of reach of a kill of ``kpi bi``'s process group."""
         if self.process.poll() is None:
+            family = psutil.Process(self.process.pid).children(recursive=True)
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
+            for process in family:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    process.kill()
 
 
 def serve(data_dir: Path, work: Path) -> Served:
