@@ -107,11 +107,13 @@ class ChartReading:
     answers: int = 0
     loops: int = 0  # complete passes over every chart
     errors: list[str] = field(default_factory=list)
+    # each chart's last answer (chart id: the rows of its one query), for checking numbers
+    data: dict[int, list[dict]] = field(default_factory=dict)
 
 
 class ChartReader(threading.Thread):
     """A dashboard's user, in a loop until stopped: every chart's data from the chart data
-    API, each answer counted and each failure kept (never raised)."""
+    API, each answer counted and kept, each failure kept (never raised)."""
 
     def __init__(self, served: Served):
         super().__init__(name="chart-reader", daemon=True)
@@ -132,15 +134,15 @@ class ChartReader(threading.Thread):
                     return
                 try:
                     response = api.get(f"/api/v1/chart/{chart_id}/data/")
-                    failed = response.status_code != 200 or any(
-                        r.get("error") for r in response.json()["result"]
-                    )
+                    results = response.json()["result"] if response.status_code == 200 else []
+                    failed = len(results) != 1 or any(r.get("error") for r in results)
                 except Exception as error:
                     self.reading.errors.append(f"chart {chart_id}: {type(error).__name__}: {error}")
                     continue
                 if failed:
                     self.reading.errors.append(f"chart {chart_id}: {response.text[:300]}")
                 else:
+                    self.reading.data[chart_id] = results[0]["data"]
                     self.reading.answers += 1
                 time.sleep(CHART_READER_PAUSE_S)
             self.reading.loops += 1
