@@ -191,7 +191,7 @@ def tile_windows(metrics: Metrics, period: Period, kpi_id: str) -> Rows:
         days = period.window(back)
         if days[1] < period.first_date:
             continue
-        ((value,),) = (tuple(row.values()) for row in _query(metrics, [kpi_id], [], days))
+        (answer,) = _query(metrics, [kpi_id], [], days)  # one row: no group-by
         rows.append(
             {
                 "kpi_id": kpi_id,
@@ -199,7 +199,7 @@ def tile_windows(metrics: Metrics, period: Period, kpi_id: str) -> Rows:
                 "period_start": max(days[0], period.first_date),
                 "period_end": days[1],
                 "is_full": days[0] >= period.first_date,
-                "value": value,
+                "value": answer[kpi_id],
             }
         )
     return rows
