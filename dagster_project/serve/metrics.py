@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -93,9 +94,7 @@ class PublishedMartClient:
         from metricflow.data_table.mf_table import MetricFlowDataTable
 
         self._refuse_parameters(sql_bind_parameter_set)
-        if self._connection is not None:
-            return MetricFlowDataTable.create_from_rows(*self._fetch(self._connection, stmt))
-        if not self._mart.exists():
+        if self._connection is None and not self._mart.exists():
             raise MetricsError(f"nothing is published yet ({self._mart}): run `kpi refresh`")
         try:
             names, rows = self._read(stmt)
@@ -105,25 +104,27 @@ class PublishedMartClient:
             names, rows = self._read(stmt)  # the connect met a publication's rename: again
         return MetricFlowDataTable.create_from_rows(names, rows)
 
-    def _read(self, stmt: str) -> tuple[list[str], list[tuple]]:
+    @contextmanager
+    def _open(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The owner's connection, or a new read-only one to the mart, closed after use."""
+        if self._connection is not None:
+            yield self._connection
+            return
         with duckdb.connect(str(self._mart), read_only=True) as con:
             con.execute("set TimeZone = 'UTC'")
-            return self._fetch(con, stmt)
+            yield con
 
-    @staticmethod
-    def _fetch(con: duckdb.DuckDBPyConnection, stmt: str) -> tuple[list[str], list[tuple]]:
-        cursor = con.execute(stmt)
-        return [column[0] for column in cursor.description], cursor.fetchall()
+    def _read(self, stmt: str) -> tuple[list[str], list[tuple]]:
+        with self._open() as con:
+            cursor = con.execute(stmt)
+            return [column[0] for column in cursor.description], cursor.fetchall()
 
     def execute(self, stmt: str, sql_bind_parameter_set=None) -> None:
         raise MetricsError("the published mart is read-only")
 
     def dry_run(self, stmt: str, sql_bind_parameter_set=None) -> None:
         self._refuse_parameters(sql_bind_parameter_set)
-        if self._connection is not None:
-            self._connection.execute(f"explain {stmt}")
-            return
-        with duckdb.connect(str(self._mart), read_only=True) as con:
+        with self._open() as con:
             con.execute(f"explain {stmt}")
 
     def close(self) -> None:
