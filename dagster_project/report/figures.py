@@ -75,21 +75,20 @@ def _weekly(metrics: Metrics, period: Period, names: Sequence[str], by: Sequence
     return rows, sundays
 
 
-def _largest_first(metrics: Metrics, period: Period, measure: str, by: str) -> list[str]:
-    """The values of ``by``, largest ``measure`` over the whole weeks first."""
+def _largest_first(metrics: Metrics, period: Period, rows: Rows, measure: str, by: str) -> Rows:
+    """Weekly ``rows``, the values of ``by`` with the largest ``measure`` over the whole weeks
+    first, each value's weeks in order."""
     weeks = period.whole_weeks()
-    rows = _query(metrics, [measure], [by], weeks) if weeks else []
-    return [row[by] for row in sorted(rows, key=lambda row: (-(row[measure] or 0), row[by]))]
+    totals = _query(metrics, [measure], [by], weeks) if weeks else []
+    order = sorted(totals, key=lambda row: (-(row[measure] or 0), row[by]))
+    rank = {row[by]: n for n, row in enumerate(order)}
+    return sorted(rows, key=lambda row: (rank.get(row[by], len(rank)), row["week_end"]))
 
 
 def traffic_by_channel(metrics: Metrics, period: Period) -> Rows:
     """Sessions per channel and whole week, channels with the most sessions first."""
     rows, _ = _weekly(metrics, period, ["sessions"], ["channel"])
-    rank = {
-        channel: n
-        for n, channel in enumerate(_largest_first(metrics, period, "sessions", "channel"))
-    }
-    rows.sort(key=lambda row: (rank[row["channel"]], row["week_end"]))
+    rows = _largest_first(metrics, period, rows, "sessions", "channel")
     return [
         {
             "series": row["channel"].replace("_", " "),
@@ -134,9 +133,7 @@ def delivery_on_time(metrics: Metrics, period: Period) -> Rows:
     """Weekly on-time delivery per carrier, the carriers with the most deliveries first."""
     metric = "on_time_delivery_rate"
     rows, _ = _weekly(metrics, period, [metric], ["carrier"])
-    carriers = _largest_first(metrics, period, f"{metric}_denominator", "carrier")
-    rank = {carrier: n for n, carrier in enumerate(carriers)}
-    rows.sort(key=lambda row: (rank.get(row["carrier"], len(rank)), row["week_end"]))
+    rows = _largest_first(metrics, period, rows, f"{metric}_denominator", "carrier")
     return [
         {"series": row["carrier"], "kpi_id": metric, "x": row["week_end"], "y": row[metric]}
         for row in rows
@@ -205,31 +202,18 @@ def tile_windows(metrics: Metrics, period: Period, kpi_id: str) -> Rows:
     return rows
 
 
-WEEKLY = (
-    "traffic_by_channel",
-    "conversion_trend",
-    "orders_aov",
-    "delivery_on_time",
-    "service_csat_nps",
-)
+WEEKLY = (traffic_by_channel, conversion_trend, orders_aov, delivery_on_time, service_csat_nps)
+CHARTS: dict[str, Callable[[Metrics, Period], Rows]] = {
+    query.__name__: query for query in (*WEEKLY, funnel)
+}
 
 
 def why_empty(query: str, period: Period) -> str | None:
     """Why the chart of ``query`` has no rows, when the period alone says it."""
-    if query in WEEKLY and period.whole_weeks() is None:
+    weekly = {chart.__name__ for chart in WEEKLY}
+    if query in weekly and period.whole_weeks() is None:
         return "The data holds no whole week (Monday to Sunday) up to the as-of date yet."
     return None
 
 
-CHARTS: dict[str, Callable[[Metrics, Period], Rows]] = {
-    query.__name__: query
-    for query in (
-        traffic_by_channel,
-        conversion_trend,
-        orders_aov,
-        delivery_on_time,
-        service_csat_nps,
-        funnel,
-    )
-}
 TILES: dict[str, Callable[[Metrics, Period, str], Rows]] = {"tile_windows": tile_windows}

@@ -184,6 +184,15 @@ class _Mart:
         directory's dbt parse)."""
         return Metrics(Settings.from_env(), connection=self.con, schema=self.schema)
 
+    def read(
+        self, of_metrics: Mapping[str, Any], query: str, period: figures.Period, *args: Any
+    ) -> list[dict[str, Any]]:
+        """A part's rows: ``of_metrics[query](metrics, period, *args)`` when the part reads
+        the metrics (figures.py), else the rows of ``sql/<query>.sql`` up to the as-of date."""
+        if query in of_metrics:
+            return of_metrics[query](self.metrics, period, *args)
+        return self.rows(query, as_of=period.as_of)
+
     def missing(self, tables: Iterable[str]) -> list[str]:
         return [table for table in tables if table not in self.tables]
 
@@ -342,10 +351,7 @@ def _section(
             )
             continue
         try:
-            if part.query in figures.CHARTS:
-                rows = figures.CHARTS[part.query](mart.metrics, period)
-            else:
-                rows = mart.rows(part.query, as_of=period.as_of)
+            rows = mart.read(figures.CHARTS, part.query, period)
         except READ_ERRORS as error:
             message = str(error).splitlines()[0]
             log.warning("report part %s could not be read: %s", part.id, message)
@@ -510,10 +516,7 @@ def _tiles(
         if mart.missing(spec.tables):
             continue
         try:
-            if spec.query in figures.TILES:
-                rows = figures.TILES[spec.query](mart.metrics, period, spec.kpi_id)
-            else:
-                rows = mart.rows(spec.query, as_of=period.as_of)
+            rows = mart.read(figures.TILES, spec.query, period, spec.kpi_id)
         except READ_ERRORS as error:
             failed.append((spec.kpi_id, str(error).splitlines()[0]))
             continue
