@@ -25,11 +25,12 @@ import psutil
 import requests
 from websockets.sync.client import connect
 
+from dagster_project.serve.bi import ADMIN
+
 TIMEOUT_S = 120
 START_TIMEOUT_S = 600
 CHART_READER_PAUSE_S = 0.05  # between two charts: a user clicking through, not a load test
 KPI = Path(sys.executable).with_name("kpi")
-ADMIN = "admin"  # dagster_project/serve/bi.py's
 # what bi/superset_config.py logs when a connect met a publication's rename and retried
 OPEN_RACE_RETRIED = "a DuckDB connect met a publication's rename: retried once"
 
