@@ -127,13 +127,13 @@ def test_every_documented_column_has_a_description_and_a_data_type(models):
     assert gaps == []
 
 
-def test_every_mart_enforces_a_fully_documented_contract(models):
-    marts = {name: node for name, node in models.items() if _is_mart(node)}
-    assert marts, "no mart models found"
-    uncontracted = sorted(n for n, node in marts.items() if not node["contract"]["enforced"])
-    without_columns = sorted(n for n, node in marts.items() if not node["columns"])
-    assert uncontracted == [], f"marts without an enforced contract: {uncontracted}"
-    assert without_columns == [], f"marts without documented columns: {without_columns}"
+def test_every_model_enforces_a_fully_documented_contract(models):
+    """dbt_project.yml enforces every model's contract: its documented names and types are the
+    table's, and its not_null constraints are checked on the rows dbt writes."""
+    uncontracted = sorted(n for n, node in models.items() if not node["contract"]["enforced"])
+    without_columns = sorted(n for n, node in models.items() if not node["columns"])
+    assert uncontracted == [], f"models without an enforced contract: {uncontracted}"
+    assert without_columns == [], f"models without documented columns: {without_columns}"
 
 
 def test_every_model_has_a_primary_key_test(models, tests_by_model):
@@ -148,20 +148,43 @@ def test_every_model_has_a_primary_key_test(models, tests_by_model):
     assert untested == [], f"models without a unique / unique_combination test: {untested}"
 
 
-def test_every_key_column_of_a_mart_is_not_null(models, tests_by_model):
-    """A unique or unique_combination test lets NULLs through (they group together): in a
-    mart each of its columns carries a not_null constraint, which DuckDB enforces while it
-    writes the table (tests/dbt/test_constraints.py)."""
+def test_every_key_column_is_not_null(models, tests_by_model):
+    """A unique or unique_combination test lets NULLs through (they group together): each of
+    its columns carries a not_null constraint, which DuckDB enforces while dbt writes the
+    table (tests/dbt/test_constraints.py); in a view, which DuckDB checks no constraint of, a
+    not_null test."""
+
+    def not_null(name: str, node: dict, column: str) -> bool:
+        if node["config"]["materialized"] != "view":
+            constraints = node["columns"][column].get("constraints", [])
+            return "not_null" in {c["type"] for c in constraints}
+        return any(
+            test["test_metadata"]["name"] == "not_null" and test.get("column_name") == column
+            for test in tests_by_model.get(name, [])
+        )
+
     nullable = sorted(
         f"{name}.{column}"
         for name, node in models.items()
-        if _is_mart(node)
         for test in tests_by_model.get(name, [])
         if test["test_metadata"]["name"] in PRIMARY_KEY_TESTS
         for column in (test["test_metadata"]["kwargs"].get("columns") or [test.get("column_name")])
-        if "not_null" not in {c["type"] for c in node["columns"][column].get("constraints", [])}
+        if not not_null(name, node, column)
     )
     assert nullable == []
+
+
+def test_no_view_declares_a_constraint(models):
+    """DuckDB checks no constraint of a view (dbt warns and ignores them): a view's never-NULL
+    columns carry not_null tests instead."""
+    ignored = sorted(
+        f"{name}.{column_name}"
+        for name, node in models.items()
+        if node["config"]["materialized"] == "view"
+        for column_name, column in node["columns"].items()
+        if column.get("constraints")
+    )
+    assert ignored == []
 
 
 def test_every_ratio_of_the_kpi_marts_is_checked(models, tests_by_model):

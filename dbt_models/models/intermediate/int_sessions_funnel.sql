@@ -6,7 +6,6 @@
     materialized='incremental',
     unique_key='session_id',
     incremental_strategy='delete+insert',
-    on_schema_change='fail',
 ) }}
 
 with

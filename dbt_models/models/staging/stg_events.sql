@@ -4,7 +4,6 @@
     materialized='incremental',
     unique_key='event_id',
     incremental_strategy='delete+insert',
-    on_schema_change='fail',
     post_hook="{{ delete_superseded() }}",
 ) }}
 
