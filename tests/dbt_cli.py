@@ -1,11 +1,9 @@
 """dbt for tests: in its own process, as the pipeline runs it (no DuckDB connection outlives a
 call), with its artefacts in ``work/target`` and its logs in ``work/logs``.
 
-Every call of a test process starts from the parse the call before it saved. dbt parses the
-whole project again (about 8 s) when the warehouse path in the profile changes, and each test
-has its own data directory; so dbt is always given the same path, a link that each call points
-at the data directory it is about. A call with ``--vars`` parses everything (dbt's rule), and
-its parse is not kept for the calls after it.
+Every call of a test process starts from the parse the call before it saved (the profile names
+no data directory, so a parse serves them all). A call with ``--vars`` parses everything (dbt's
+rule), and its parse is not kept for the calls after it.
 """
 
 import atexit
@@ -24,15 +22,7 @@ DBT = Path(sys.executable).with_name("dbt")
 
 _HOME = Path(tempfile.mkdtemp(prefix="kpi-dbt-"))  # this process's; removed at its exit
 atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
-DATA_DIR_LINK = _HOME / "data"  # the KPI_DATA_DIR dbt sees: a link to the call's data directory
 _SAVED_PARSE = _HOME / PARTIAL_PARSE_FILE_NAME
-
-
-def _point_link_at(data_dir: Path) -> None:
-    staged = _HOME / "data.new"
-    staged.unlink(missing_ok=True)
-    staged.symlink_to(data_dir.resolve(), target_is_directory=True)
-    staged.replace(DATA_DIR_LINK)
 
 
 def run_dbt(
@@ -44,7 +34,7 @@ def run_dbt(
 ) -> subprocess.CompletedProcess:
     """``dbt <args>`` on this project, with ``env`` added to the environment; over the
     warehouse of ``data_dir`` when given, else of the environment's ``KPI_DATA_DIR``."""
-    _point_link_at(data_dir if data_dir is not None else Path(os.environ["KPI_DATA_DIR"]))
+    data_dir = data_dir if data_dir is not None else Path(os.environ["KPI_DATA_DIR"])
     target = work / "target"
     parse_from = ["--partial-parse-file-path", str(_SAVED_PARSE)] if _SAVED_PARSE.exists() else []
     completed = subprocess.run(
@@ -60,7 +50,7 @@ def run_dbt(
         env=os.environ
         | (env or {})
         | {
-            "KPI_DATA_DIR": str(DATA_DIR_LINK),
+            "KPI_DATA_DIR": str(data_dir.resolve()),
             "DBT_TARGET_PATH": str(target),
             "DBT_LOG_PATH": str(work / "logs"),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",

@@ -3,7 +3,6 @@ DuckDB connection is configured like every other pipeline connection."""
 
 import json
 import subprocess
-from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -12,7 +11,7 @@ import yaml
 from dagster_project.core.settings import DBT_PROJECT_DIR, Settings
 from dagster_project.ingest import contract
 from dagster_project.transform import registry
-from tests.dbt_cli import DATA_DIR_LINK, run_dbt
+from tests.dbt_cli import run_dbt
 
 
 def test_dbt_sources_are_the_contract_tables():
@@ -62,9 +61,7 @@ def test_dbt_connects_with_the_pipelines_duckdb_settings(
         for line in shown.stdout.splitlines()
         if '"preview"' in line
     ]
-    # dbt reaches the data directory through run_dbt's link to it
-    as_dbt_sees_it = replace(settings, data_dir=DATA_DIR_LINK)
-    with duckdb.connect(config=as_dbt_sees_it.duckdb_config()) as con:
+    with duckdb.connect(config=settings.duckdb_config()) as con:
         expected = con.execute(query).fetchone()
     assert json.loads(dbt_settings) == [dict(zip(names, expected, strict=True))]
 

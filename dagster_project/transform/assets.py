@@ -65,11 +65,9 @@ def dbt_models(
         not own_parse.exists() or own_parse.stat().st_mtime < saved_parse.stat().st_mtime
     ):
         # the first build of this data directory, and the first after the project changed,
-        # start from the code location's parse, which is current (the others from their own:
-        # dbt parses everything again for a warehouse whose path differs from the one it
-        # parsed with, as in a process serving several directories; and its partial parse of
-        # an old parse can fail where a fresh one does not, e.g. on metrics moved to another
-        # file)
+        # start from the code location's parse, which is current (the others from their own,
+        # which the build before them left: dbt's partial parse of an old parse can fail where
+        # a fresh one does not, e.g. on metrics moved to another file)
         args += ["--partial-parse-file-path", str(saved_parse)]
     with environment(dbt_environment(settings, absent, run_window(context.run.tags))):
         invocation = dbt.cli(args, context=context, target_path=settings.dbt_build_target_dir)
