@@ -2,6 +2,7 @@
 
 import fcntl
 import hashlib
+import os
 import shutil
 from dataclasses import asdict
 from datetime import date
@@ -65,6 +66,17 @@ def write_late_order(landing: Path, day: date) -> None:
     """Deliver LATE_ORDER late: a second file in ``day``'s orders and order_items folders."""
     (landing / "orders" / f"dt={day}" / "late.csv").write_text(LATE_ORDER.format(day=day))
     (landing / "order_items" / f"dt={day}" / "late.csv").write_text(LATE_ITEMS)
+
+
+def pytest_sessionstart(session):
+    """Before collection imports the code location (which parses the dbt project into its data
+    directory): a data directory of the session's for it, not ./data; and the folder where
+    every data directory of the session, on every xdist worker, shares dbt's parse
+    (KPI_DBT_PARSE_CACHE), so that a new one copies it instead of parsing everything again."""
+    base = session.config._tmp_path_factory.getbasetemp()  # the tmp_path_factory fixture's
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    os.environ["KPI_DBT_PARSE_CACHE"] = str(shared / "dbt-parse-cache")
+    os.environ["KPI_DATA_DIR"] = str(base / "code-location" / "data")
 
 
 @pytest.fixture(autouse=True)

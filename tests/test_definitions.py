@@ -3,12 +3,14 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from dagster_project.definitions import defs
 from dagster_project.ingest import contract
+from dagster_project.transform.project import PARSE_FILES
 
 RAW_TABLES = [
     "ad_spend",
@@ -103,6 +105,7 @@ def test_the_manifest_is_parsed_when_missing_or_older_than_the_project(monkeypat
     from dagster_project.core.settings import Settings
     from dagster_project.transform.project import StaleManifestPreparer, dbt_project
 
+    monkeypatch.delenv("KPI_DBT_PARSE_CACHE", raising=False)
     project = dbt_project(Settings.from_env())
     parses = []
 
@@ -118,6 +121,63 @@ def test_the_manifest_is_parsed_when_missing_or_older_than_the_project(monkeypat
     os.utime(project.manifest_path, (0, 0))
     project.prepare_if_dev()  # older than every file of the project
     assert len(parses) == 2
+
+
+def _fake_parse(folder: Path, content: str) -> None:
+    for name in PARSE_FILES:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(f"{name} {content}")
+
+
+def test_a_new_data_directory_copies_a_current_parse_from_the_cache(tmp_path, monkeypatch):
+    from dagster_project.core.settings import Settings
+    from dagster_project.transform import project as module
+
+    cache = tmp_path / "cache"
+    _fake_parse(cache, "cached")
+    monkeypatch.setenv("KPI_DBT_PARSE_CACHE", str(cache))
+    monkeypatch.setattr(module, "dbt_resource", _no_dbt)
+    project = module.dbt_project(Settings.from_env())
+    project.prepare_if_dev()
+    target = Path(project.target_path)
+    assert {name: (target / name).read_text() for name in PARSE_FILES} == {
+        name: f"{name} cached" for name in PARSE_FILES
+    }
+
+
+def test_a_parse_starts_from_the_cache_and_leaves_its_own_there(tmp_path, monkeypatch):
+    """A cached parse older than the project: dbt parses again, from it (only what changed),
+    and the cache then holds the new parse."""
+    from dagster_project.core.settings import Settings
+    from dagster_project.transform import project as module
+
+    cache = tmp_path / "cache"
+    _fake_parse(cache, "old")
+    for name in PARSE_FILES:
+        os.utime(cache / name, (0, 0))  # older than every file of the project
+    monkeypatch.setenv("KPI_DBT_PARSE_CACHE", str(cache))
+    calls = []
+
+    class FakeDbt:
+        def cli(self, args, target_path):
+            calls.append(list(args))
+            _fake_parse(Path(target_path), "new")
+            return self
+
+        def wait(self):
+            return None
+
+    monkeypatch.setattr(module, "dbt_resource", lambda project: FakeDbt())
+    project = module.dbt_project(Settings.from_env())
+    project.prepare_if_dev()
+    assert calls == [["parse", "--quiet", "--partial-parse-file-path", str(cache / PARSE_FILES[0])]]
+    assert {name: (cache / name).read_text() for name in PARSE_FILES} == {
+        name: f"{name} new" for name in PARSE_FILES
+    }
+
+
+def _no_dbt(project):
+    raise AssertionError("dbt was started")
 
 
 PREPARE = """
@@ -143,6 +203,7 @@ def test_processes_starting_together_parse_once(isolated_data_dir, tmp_path):
     manifest instead of writing the same target files at once. dbt is found off PATH too."""
     log = tmp_path / "parses.log"
     env = os.environ | {"PATH": "/usr/bin:/bin", "KPI_DATA_DIR": str(isolated_data_dir)}
+    env.pop("KPI_DBT_PARSE_CACHE", None)  # no parse to copy: both must need dbt's
     starts = [
         subprocess.Popen([sys.executable, "-c", PREPARE, str(log)], env=env) for _ in range(2)
     ]

@@ -65,6 +65,9 @@ class Settings:
     first_business_date_override: date | None  # KPI_FIRST_BUSINESS_DATE, when set
     nightly_at: time  # when the nightly refresh starts, shop time
     freshness_hours: float  # older data (raw loads, the publication) fails its freshness check
+    # KPI_DBT_PARSE_CACHE: a folder where data directories share dbt's parse of the project
+    # (transform/project.py); None: each parses on its own
+    dbt_parse_cache: Path | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -95,6 +98,7 @@ class Settings:
                 f"currency must be an ISO 4217 code such as CNY or BRL, got {currency!r}"
             )
         first_day = os.environ.get("KPI_FIRST_BUSINESS_DATE")
+        cache = os.environ.get("KPI_DBT_PARSE_CACHE")
         return cls(
             data_dir=data_dir,
             shop_name=shop_env("name"),
@@ -107,6 +111,7 @@ class Settings:
             first_business_date_override=date.fromisoformat(first_day) if first_day else None,
             nightly_at=time.fromisoformat(env("KPI_NIGHTLY_AT")),
             freshness_hours=float(env("KPI_FRESHNESS_HOURS")),
+            dbt_parse_cache=Path(cache).expanduser().resolve() if cache else None,
         )
 
     @cached_property
