@@ -79,6 +79,17 @@ def pytest_sessionstart(session):
     os.environ["KPI_DATA_DIR"] = str(base / "code-location" / "data")
 
 
+def unconfigured_env(data_dir: Path) -> dict[str, str]:
+    """The environment of a user who set nothing but ``KPI_DATA_DIR``, for a ``kpi`` process:
+    no other KPI_ or DAGSTER_ variable but the session's shared dbt parse (not a setting of the
+    shop, only where its parse comes from)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KPI_", "DAGSTER_"))}
+    return env | {
+        "KPI_DATA_DIR": str(data_dir),
+        "KPI_DBT_PARSE_CACHE": os.environ["KPI_DBT_PARSE_CACHE"],
+    }
+
+
 @pytest.fixture(autouse=True)
 def isolated_data_dir(tmp_path, monkeypatch):
     """Point KPI_DATA_DIR (and Dagster's home) at a fresh directory for each test."""

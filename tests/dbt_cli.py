@@ -1,9 +1,10 @@
 """dbt for tests: in its own process, as the pipeline runs it (no DuckDB connection outlives a
 call), with its artefacts in ``work/target`` and its logs in ``work/logs``.
 
-Every call of a test process starts from the parse the call before it saved (the profile names
-no data directory, so a parse serves them all). A call with ``--vars`` parses everything (dbt's
-rule), and its parse is not kept for the calls after it.
+Every call of a test process starts from the parse the call before it saved, the first from
+the session's shared one (the profile names no data directory, so a parse serves them all). A
+call with ``--vars`` parses everything (dbt's rule), and its parse is not kept for the calls
+after it.
 """
 
 import atexit
@@ -36,7 +37,10 @@ def run_dbt(
     warehouse of ``data_dir`` when given, else of the environment's ``KPI_DATA_DIR``."""
     data_dir = data_dir if data_dir is not None else Path(os.environ["KPI_DATA_DIR"])
     target = work / "target"
-    parse_from = ["--partial-parse-file-path", str(_SAVED_PARSE)] if _SAVED_PARSE.exists() else []
+    # the first call of a process starts from the session's shared parse (tests/conftest.py)
+    cached = Path(os.environ.get("KPI_DBT_PARSE_CACHE", _HOME)) / PARTIAL_PARSE_FILE_NAME
+    saved = next((path for path in (_SAVED_PARSE, cached) if path.exists()), None)
+    parse_from = ["--partial-parse-file-path", str(saved)] if saved else []
     completed = subprocess.run(
         [
             str(DBT),

@@ -8,7 +8,6 @@ the delivered files. `kpi refresh` runs in its own process, as a user runs it: t
 partitions are fixed when the code location loads, from the landing zone it finds.
 """
 
-import os
 import shutil
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from dagster_project.core.settings import Settings
 from dagster_project.ingest import contract
 from dagster_project.transform import registry
 from demo_shop import generate
+from tests.conftest import unconfigured_env
 
 KEPT = ("customers", "products", "orders", "order_items")
 FIRST_DAY = "1997-03-03"
@@ -38,8 +38,7 @@ def old_orders_only_shop(tmp_path_factory):
     (landing / "_SUCCESS").mkdir()
     for day in range(3, 10):
         (landing / "_SUCCESS" / f"dt=1997-03-{day:02d}").touch()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KPI_", "DAGSTER_"))}
-    env["KPI_DATA_DIR"] = str(data_dir)
+    env = unconfigured_env(data_dir)
     kpi = Path(sys.executable).with_name("kpi")
     result = subprocess.run(
         [str(kpi), "refresh"], env=env, capture_output=True, text=True, timeout=900

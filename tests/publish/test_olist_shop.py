@@ -6,7 +6,6 @@ SQL computes over the export's CSVs (our own definitions, written here from the 
 columns, not from the pipeline's models).
 """
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.conftest import unconfigured_env
 from tests.ingest.helpers import export_dir
 
 VALID = "order_status not in ('canceled', 'unavailable')"
@@ -23,8 +23,7 @@ VALID = "order_status not in ('canceled', 'unavailable')"
 def olist_shop(tmp_path_factory):
     src = export_dir()
     data_dir = tmp_path_factory.mktemp("olist") / "data"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KPI_", "DAGSTER_"))}
-    env["KPI_DATA_DIR"] = str(data_dir)
+    env = unconfigured_env(data_dir)
     kpi = str(Path(sys.executable).with_name("kpi"))
     runs = [
         subprocess.run([kpi, *command], env=env, capture_output=True, text=True, timeout=900)
