@@ -73,10 +73,12 @@ def pytest_sessionstart(session):
     directory): a data directory of the session's for it, not ./data; and the folder where
     every data directory of the session, on every xdist worker, shares dbt's parse
     (KPI_DBT_PARSE_CACHE), so that a new one copies it instead of parsing everything again."""
-    base = session.config._tmp_path_factory.getbasetemp()  # the tmp_path_factory fixture's
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    factory = session.config._tmp_path_factory  # the tmp_path_factory fixture's
+    # xdist's worker_id fixture, read where a run without xdist (-p no:xdist) has none
+    worker_id = os.environ.get("PYTEST_XDIST_WORKER", "master")
+    shared = _shared_dir(factory, worker_id)
     os.environ["KPI_DBT_PARSE_CACHE"] = str(shared / "dbt-parse-cache")
-    os.environ["KPI_DATA_DIR"] = str(base / "code-location" / "data")
+    os.environ["KPI_DATA_DIR"] = str(factory.getbasetemp() / "code-location" / "data")
 
 
 def unconfigured_env(data_dir: Path) -> dict[str, str]:

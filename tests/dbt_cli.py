@@ -37,9 +37,11 @@ def run_dbt(
     warehouse of ``data_dir`` when given, else of the environment's ``KPI_DATA_DIR``."""
     data_dir = data_dir if data_dir is not None else Path(os.environ["KPI_DATA_DIR"])
     target = work / "target"
-    # the first call of a process starts from the session's shared parse (tests/conftest.py)
-    cached = Path(os.environ.get("KPI_DBT_PARSE_CACHE", _HOME)) / PARTIAL_PARSE_FILE_NAME
-    saved = next((path for path in (_SAVED_PARSE, cached) if path.exists()), None)
+    saved_parses = [_SAVED_PARSE]
+    if cache := os.environ.get("KPI_DBT_PARSE_CACHE"):
+        # the first call of a process: the session's shared parse (tests/conftest.py)
+        saved_parses.append(Path(cache) / PARTIAL_PARSE_FILE_NAME)
+    saved = next((path for path in saved_parses if path.exists()), None)
     parse_from = ["--partial-parse-file-path", str(saved)] if saved else []
     completed = subprocess.run(
         [

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from dbt.constants import PARTIAL_PARSE_FILE_NAME as PARTIAL_PARSE
 
 from dagster_project.definitions import defs
 from dagster_project.ingest import contract
@@ -170,7 +171,7 @@ def test_a_parse_starts_from_the_cache_and_leaves_its_own_there(tmp_path, monkey
     monkeypatch.setattr(module, "dbt_resource", lambda project: FakeDbt())
     project = module.dbt_project(Settings.from_env())
     project.prepare_if_dev()
-    assert calls == [["parse", "--quiet", "--partial-parse-file-path", str(cache / PARSE_FILES[0])]]
+    assert calls == [["parse", "--quiet", "--partial-parse-file-path", str(cache / PARTIAL_PARSE)]]
     assert {name: (cache / name).read_text() for name in PARSE_FILES} == {
         name: f"{name} new" for name in PARSE_FILES
     }

@@ -123,7 +123,8 @@ class StaleManifestPreparer(DagsterDbtProjectPreparer):
 
     def _prepare_manifest(self, project: DbtProject) -> None:
         target = Path(project.target_path)
-        cache = Settings.from_env().dbt_parse_cache
+        settings = Settings.from_env()
+        cache = settings.dbt_parse_cache
         if cache is not None and is_current(cache / MANIFEST_FILE_NAME):
             _copy_parse(cache, target)
             return
@@ -132,7 +133,7 @@ class StaleManifestPreparer(DagsterDbtProjectPreparer):
         args = list(self._prepare_project_cli_args)
         if cache is not None and (cache / PARTIAL_PARSE_FILE_NAME).exists():
             args += ["--partial-parse-file-path", str(cache / PARTIAL_PARSE_FILE_NAME)]
-        with environment(dbt_environment(Settings.from_env())):
+        with environment(dbt_environment(settings)):
             try:
                 dbt_resource(project).cli(args, target_path=target).wait()
             except DagsterDbtCliRuntimeError:
