@@ -1,10 +1,12 @@
-"""Two nights, each run from the nightly schedule's own run request after five days of history,
-then a late file for the first night's day picked up by the landing sensor (a small shop),
-while a reader queries the metrics. The second night is a night after a night: what holds for
-it holds for any later one."""
+"""A night run from the nightly schedule's own run request after five days of history, then a
+late file for that night's day, picked up by the landing sensor and run while a reader queries
+the metrics (a small shop). The late file's run is a partitioned run after a partitioned run:
+what holds for it (it loads only its day, rewrites only its day's rows, starts from the parse
+of the build before it) holds for any later night."""
 
 import json
 import shutil
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -28,7 +30,6 @@ from tests.serve.metrics_reader import answer as metrics_answer
 
 START = date(2025, 6, 1)
 HISTORY_DAYS = 5  # loaded by a first run over the range
-NIGHTS = 2
 INCREMENTAL_FACTS = ["fct_sessions", "fct_events", "fct_orders", "fct_order_items"]
 SHOP_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -54,6 +55,18 @@ def _published(settings: Settings, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
+@dataclass(frozen=True)
+class Observed:
+    """A partitioned run: the rows of each incremental fact per (delivery day, dbt invocation)
+    before and after it, and the raw partitions it materialized."""
+
+    what: str  # night | late file's run
+    day: date
+    before: dict[str, dict[tuple[date, str], int]]
+    after: dict[str, dict[tuple[date, str], int]]
+    raw_partitions: set[str]
+
+
 def _day_orders(settings: Settings, day: date) -> tuple[int, float]:
     ((orders, gmv),) = _published(
         settings,
@@ -63,12 +76,12 @@ def _day_orders(settings: Settings, day: date) -> tuple[int, float]:
 
 
 @pytest.fixture(scope="module")
-def nights(tmp_path_factory):
-    """Run the history, the nights and the late file once; yield what each step observed."""
+def nightly(tmp_path_factory):
+    """Run the history, the night and the late file once; yield what each step observed."""
     root = tmp_path_factory.mktemp("nightly")
     source = root / "generated"
-    generate(source, START, HISTORY_DAYS + NIGHTS, 300, seed=5)
-    observed = {"invocations": [], "raw_partitions": [], "orders": {}}
+    generate(source, START, 7, 300, seed=5)  # the history, the night, a day to spare
+    observed = {"runs": [], "orders": {}}
     with pytest.MonkeyPatch.context() as env:
         env.setenv("KPI_DATA_DIR", str(root / "data"))
         settings = Settings.from_env()
@@ -76,6 +89,22 @@ def nights(tmp_path_factory):
         from dagster_project.definitions import defs
 
         job = defs.resolve_job_def("refresh")
+
+        def run(what: str, day: date, request: dg.RunRequest) -> None:
+            """Run a request of the schedule or the sensor; observe what it wrote."""
+            before = {f: _invocations(settings, f) for f in INCREMENTAL_FACTS}
+            result = job.execute_in_process(
+                instance=instance, partition_key=request.partition_key, tags=request.tags
+            )
+            assert result.success, f"the {what} of {day} failed"
+            after = {f: _invocations(settings, f) for f in INCREMENTAL_FACTS}
+            raw = {
+                event.partition
+                for event in result.get_asset_materialization_events()
+                if event.asset_key.path[0] == "raw"
+            }
+            observed["runs"].append(Observed(what, day, before, after, raw))
+
         history = [START + timedelta(days=i) for i in range(HISTORY_DAYS)]
         for day in history:
             _deliver_day(source, settings.landing_dir, day)
@@ -84,35 +113,19 @@ def nights(tmp_path_factory):
                 instance=instance, tags=range_tags(history[0], history[-1])
             )
             assert first.success
-            nightly = defs.resolve_schedule_def("nightly_refresh")
-            for night in range(NIGHTS):
-                day = START + timedelta(days=HISTORY_DAYS + night)
-                _deliver_day(source, settings.landing_dir, day)
-                before = {f: _invocations(settings, f) for f in INCREMENTAL_FACTS}
-                at = datetime.combine(day + timedelta(days=1), time(2), SHOP_TZ)
-                context = dg.build_schedule_context(instance=instance, scheduled_execution_time=at)
-                (request,) = nightly.evaluate_tick(context).run_requests
-                result = job.execute_in_process(
-                    instance=instance, partition_key=request.partition_key, tags=request.tags
-                )
-                assert result.success, f"the night of {day} failed"
-                after = {f: _invocations(settings, f) for f in INCREMENTAL_FACTS}
-                observed["invocations"].append((day, before, after))
-                observed["raw_partitions"].append(
-                    (
-                        day,
-                        {
-                            event.partition
-                            for event in result.get_asset_materialization_events()
-                            if event.asset_key.path[0] == "raw"
-                        },
-                    )
-                )
-            # a late file for the first night's day, then the landing sensor's run
-            late_day = START + timedelta(days=HISTORY_DAYS)
+            night = START + timedelta(days=HISTORY_DAYS)
+            _deliver_day(source, settings.landing_dir, night)
+            at = datetime.combine(night + timedelta(days=1), time(2), SHOP_TZ)
+            context = dg.build_schedule_context(instance=instance, scheduled_execution_time=at)
+            (request,) = (
+                defs.resolve_schedule_def("nightly_refresh").evaluate_tick(context).run_requests
+            )
+            run("night", night, request)
+
+            # a late file for the night's day, then the landing sensor's run
             cursor = {d.isoformat(): fp for d, fp in complete_days(settings.landing_dir).items()}
-            observed["orders"]["before"] = _day_orders(settings, late_day)
-            write_late_order(settings.landing_dir, late_day)
+            observed["orders"]["before"] = _day_orders(settings, night)
+            write_late_order(settings.landing_dir, night)
             sensed = landing_sensor(
                 dg.build_sensor_context(instance=instance, cursor=_json(cursor))
             )
@@ -123,15 +136,12 @@ def nights(tmp_path_factory):
             observed["metrics_before"] = metrics_answer(metrics)
             reader = MetricsReader(settings, root / "metrics-reader")
             try:
-                result = job.execute_in_process(
-                    instance=instance, partition_key=request.partition_key, tags=request.tags
-                )
+                run("late file's run", night, request)
             finally:
                 observed["metrics_reader"] = reader.stop()
-            assert result.success
             observed["metrics_after"] = metrics_answer(metrics)
-            observed["orders"]["after"] = _day_orders(settings, late_day)
-            observed["late_day"] = late_day
+            observed["orders"]["after"] = _day_orders(settings, night)
+            observed["late_day"] = night
         yield settings, observed
 
 
@@ -141,42 +151,44 @@ def _json(value) -> str:
     return json.dumps(value)
 
 
-def test_each_night_publishes_a_newer_day(nights):
-    settings, _ = nights
+def test_each_run_publishes_as_of_the_newest_day(nightly):
+    settings, observed = nightly
     rows = _published(
         settings,
         "select as_of_date from publication_log where outcome = 'published' order by finished_at",
     )
     as_of = [day for (day,) in rows]
-    # the history, the nights, then the late file's run (as of the newest day, still)
-    nights = [START + timedelta(days=HISTORY_DAYS + n) for n in range(NIGHTS)]
-    assert as_of == [START + timedelta(days=HISTORY_DAYS - 1), *nights, nights[-1]]
+    # the history, the night, then the late file's run (as of the newest day, still)
+    night = observed["late_day"]
+    assert as_of == [START + timedelta(days=HISTORY_DAYS - 1), night, night]
 
 
-def test_a_night_loads_only_its_own_day(nights):
-    _, observed = nights
-    for day, partitions in observed["raw_partitions"]:
-        assert partitions == {day.isoformat()}
+def test_a_partitioned_run_loads_only_its_own_day(nightly):
+    _, observed = nightly
+    assert [run.what for run in observed["runs"]] == ["night", "late file's run"]
+    for run in observed["runs"]:
+        assert run.raw_partitions == {run.day.isoformat()}, run.what
 
 
-def test_a_night_rewrites_only_its_days_rows_of_the_incremental_facts(nights):
-    _, observed = nights
-    for day, before, after in observed["invocations"]:
+def test_a_partitioned_run_rewrites_only_its_days_rows_of_the_incremental_facts(nightly):
+    _, observed = nightly
+    for run in observed["runs"]:
         for fact in INCREMENTAL_FACTS:
-            new = {key: n for key, n in after[fact].items() if key not in before[fact]}
-            assert new, f"{fact}: the night of {day} wrote no row"
-            assert {delivered for delivered, _ in new} == {day}, fact
+            before, after = run.before[fact], run.after[fact]
+            new = {key: n for key, n in after.items() if key not in before}
+            assert new, f"{fact}: the {run.what} of {run.day} wrote no row"
+            assert {delivered for delivered, _ in new} == {run.day}, (run.what, fact)
             # Rows of other deliveries keep the invocation that wrote them. A row moves into
-            # the night only when the night delivered part of it (its _delivery_date is the
-            # newest delivery it is built from: an order's status update, a session's late
-            # events): then the night rewrote it, and it is in `new` above.
-            for key, n in after[fact].items():
-                if key[0] != day:
-                    assert n <= before[fact][key], (fact, key)
+            # the run only when the run delivered part of it (its _delivery_date is the newest
+            # delivery it is built from: an order's status update, a session's late events):
+            # then the run rewrote it, and it is in `new` above.
+            for key, n in after.items():
+                if key[0] != run.day:
+                    assert n <= before[key], (run.what, fact, key)
 
 
-def test_a_late_file_reprocesses_its_day_and_changes_its_kpis(nights):
-    _, observed = nights
+def test_a_late_file_reprocesses_its_day_and_changes_its_kpis(nightly):
+    _, observed = nightly
     assert observed["late_request"].partition_key == observed["late_day"].isoformat()
     orders_before, gmv_before = observed["orders"]["before"]
     orders_after, gmv_after = observed["orders"]["after"]
@@ -184,10 +196,10 @@ def test_a_late_file_reprocesses_its_day_and_changes_its_kpis(nights):
     assert gmv_after == pytest.approx(gmv_before + LATE_ORDER_GMV)
 
 
-def test_the_metrics_answer_from_one_publication_while_the_late_run_publishes(nights):
+def test_the_metrics_answer_from_one_publication_while_the_late_run_publishes(nightly):
     """No query fails, and every answer is the old publication's or the new one's (orders and
     GMV of the same publication)."""
-    _, observed = nights
+    _, observed = nightly
     old, new = tuple(observed["metrics_before"]), tuple(observed["metrics_after"])
     assert new[0] == old[0] + 1  # the late order
     assert Decimal(new[1]) == Decimal(old[1]) + LATE_ORDER_GMV
@@ -197,11 +209,11 @@ def test_the_metrics_answer_from_one_publication_while_the_late_run_publishes(ni
     assert {tuple(a) for a in reader["answers"]} <= {old, new}
 
 
-def test_the_fresh_publication_passes_its_freshness_check(nights):
+def test_the_fresh_publication_passes_its_freshness_check(nightly):
     from dagster_project.definitions import defs
 
-    settings, _ = nights
-    # the run history the nights wrote (each test gets its own DAGSTER_HOME otherwise)
+    settings, _ = nightly
+    # the run history these runs wrote (each test gets its own DAGSTER_HOME otherwise)
     with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
         result = defs.resolve_job_def("freshness").execute_in_process(instance=instance)
     (publication,) = [
@@ -225,11 +237,11 @@ def _full_parses(settings: Settings) -> list[bool]:
     return [full for _, full in sorted(builds.values())]
 
 
-def test_a_night_parses_only_what_changed(nights):
+def test_a_night_parses_only_what_changed(nightly):
     """No build parses the whole project again (~5 s a night): the first starts from the code
     location's parse, each later one from the build's before it. A parse serves any data
     directory (the profile names none: transform/warehouse_plugin.py)."""
-    settings, _ = nights
+    settings, _ = nightly
     full_parses = _full_parses(settings)
-    # the history, the nights, the late file
-    assert full_parses == [False] * (1 + NIGHTS + 1)
+    # the history, the night, the late file's run
+    assert full_parses == [False] * 3
