@@ -47,10 +47,9 @@ movements as (
         order_date as sales_date,
         product_id,
         quantity as units_sold,
-        cast(gross_amount as double) as gmv,
-        cast(discount_amount as double) + order_share * cast(order_discount_amount as double)
-            as discount_amount,
-        cast(0 as double) as refund_amount
+        {{ exact('gross_amount') }} as gmv,
+        {{ exact('discount_amount + order_share * order_discount_amount') }} as discount_amount,
+        {{ exact('0') }} as refund_amount
     from lines
 
     union all
@@ -59,9 +58,9 @@ movements as (
         refund_date as sales_date,
         product_id,
         0 as units_sold,
-        cast(0 as double) as gmv,
-        cast(0 as double) as discount_amount,
-        cast(amount as double) as refund_amount
+        {{ exact('0') }} as gmv,
+        {{ exact('0') }} as discount_amount,
+        {{ exact('amount') }} as refund_amount
     from refunds
     where product_id is not null
 
@@ -71,9 +70,9 @@ movements as (
         refunds.refund_date as sales_date,
         lines.product_id,
         0 as units_sold,
-        cast(0 as double) as gmv,
-        cast(0 as double) as discount_amount,
-        cast(refunds.amount as double) * lines.order_share as refund_amount
+        {{ exact('0') }} as gmv,
+        {{ exact('0') }} as discount_amount,
+        {{ exact('refunds.amount * lines.order_share') }} as refund_amount
     from refunds
     inner join lines on refunds.order_id = lines.order_id
     where refunds.product_id is null
@@ -83,9 +82,9 @@ select
     sales_date,
     product_id,
     cast(sum(units_sold) as bigint) as units_sold,
-    sum(gmv) as gmv,
-    sum(discount_amount) as discount_amount,
-    sum(refund_amount) as refund_amount,
-    sum(gmv - discount_amount - refund_amount) as net_revenue
+    {{ exact('sum(gmv)') }} as gmv,
+    {{ exact('sum(discount_amount)') }} as discount_amount,
+    {{ exact('sum(refund_amount)') }} as refund_amount,
+    {{ exact('sum(gmv - discount_amount - refund_amount)') }} as net_revenue
 from movements
 group by sales_date, product_id

@@ -179,8 +179,8 @@ delivery_all as (
         {%- for kpi_id in delivery %}
         {{ ratio(
             kpi_id,
-            'coalesce(sum(delivery.' ~ kpi_id ~ '_numerator), 0)',
-            'coalesce(sum(delivery.' ~ kpi_id ~ '_denominator), 0)',
+            'coalesce(' ~ exact_sum('delivery.' ~ kpi_id ~ '_numerator') ~ ', 0)',
+            'coalesce(' ~ exact_sum('delivery.' ~ kpi_id ~ '_denominator') ~ ', 0)',
         ) }},
         {%- endfor %}
         coalesce(sum(delivery.overdue_open_shipments), 0) as overdue_open_shipments

@@ -68,12 +68,12 @@ windows as (
                     then sales.units_sold
             end
         ), 0) as prior_28d_units,
-        coalesce(sum(
+        cast(coalesce(sum(
             case
                 when sales.sales_date > {{ dbt.dateadd('day', -28, 'product_weeks.week_end') }}
                     then sales.net_revenue
             end
-        ), 0) as trailing_28d_net_revenue
+        ), 0) as double) as trailing_28d_net_revenue
     from product_weeks
     left join sales
         on product_weeks.product_id = sales.product_id

@@ -98,11 +98,11 @@ actuals as (
         month,
         kpi_id,
         scope,
-        sum(numerator) as actual_numerator,
-        sum(denominator) as actual_denominator,
+        {{ exact_sum('numerator') }} as actual_numerator,
+        {{ exact_sum('denominator') }} as actual_denominator,
         case
-            when count(denominator) = 0 then sum(numerator)
-            else {{ safe_divide('sum(numerator)', 'sum(denominator)') }}
+            when count(denominator) = 0 then {{ exact_sum('numerator') }}
+            else {{ safe_divide(exact_sum('numerator'), exact_sum('denominator')) }}
         end as actual
     from parts
     group by month, kpi_id, scope
@@ -155,9 +155,5 @@ select
     actual,
     attainment,
     score,
-    -- summed as a decimal: a sum of doubles depends on the order of its terms, and the same
-    -- inputs must publish the same figures
-    cast(
-        sum(cast(score as decimal(38, 12))) over (partition by month, owner_team) as double
-    ) as team_score
+    {{ exact_sum('score', over='partition by month, owner_team') }} as team_score
 from scored

@@ -52,8 +52,7 @@ deliveries as (
         carrier,
         count(*) as delivered_shipments,
         count(case when is_on_time then 1 end) as on_time_shipments,
-        -- a decimal sum, independent of the order of its terms (same inputs, same figures)
-        cast(sum(cast(delivery_days as decimal(38, 12))) as double) as delivery_days_total,
+        {{ exact_sum('delivery_days') }} as delivery_days_total,
         cast(
             percentile_cont(0.9) within group (order by delivery_days) as double
         ) as delivery_days_p90
