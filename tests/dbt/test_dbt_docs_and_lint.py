@@ -19,7 +19,7 @@ from tests.dbt_cli import run_dbt
 
 REPO_DIR = DBT_PROJECT_DIR.parent
 PROJECT = "ecommerce_kpi"
-PRIMARY_KEY_TESTS = {"unique", "unique_combination"}
+PRIMARY_KEY_TESTS = {"unique", "unique_combination", "unique_written"}
 RATIO_TEST = "ratio_is_consistent"  # on one column
 RATIOS_TEST = "ratios_are_consistent"  # on a model, its argument `ratios` the columns
 

@@ -122,7 +122,7 @@ def test_the_console_shows_what_the_verdict_says():
 def test_a_dbt_test_says_how_many_rows_failed():
     evaluation = dg.AssetCheckEvaluation(
         asset_key=dg.AssetKey(["marts", "fct_orders"]),
-        check_name="unique_fct_orders_order_id",
+        check_name="unique_written_fct_orders_order_id",
         passed=False,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={"dagster_dbt/failed_row_count": dg.MetadataValue.int(1234)},
