@@ -68,15 +68,16 @@ def test_each_expectation_that_warns_is_one_expectation_of_its_suite():
 
 
 def test_the_suites_declare_no_severity_and_the_policy_gives_each_one():
-    """18 expectations warn: the 17 the suites' `severity: warning` said before the policy, and an
-    empty kpi_suppliers_monthly (no purchase order received yet)."""
+    """19 expectations warn: the 17 the suites' `severity: warning` said before the policy, an
+    empty kpi_suppliers_monthly (no purchase order received yet) and inventory turnover days
+    above ten years (a slow category of a small shop)."""
     policy = current()
     severities = {"block": 0, "warn": 0}
     for suite in suite_names():
         for expectation in suite_definition(suite)["expectations"]:
             assert "severity" not in expectation, suite
             severities[policy.expectation_severity(suite, expectation)] += 1
-    assert severities == {"block": 145, "warn": 18}
+    assert severities == {"block": 145, "warn": 19}
 
 
 def _dbt_tests() -> list[dict]:
