@@ -130,9 +130,7 @@ class StaleManifestPreparer(DagsterDbtProjectPreparer):
             return
         # dagster-dbt's runs the `dbt` on PATH; its partial-parse fix for relocated seeds is
         # not needed: the project is parsed where it runs
-        args = list(self._prepare_project_cli_args)
-        if cache is not None and (cache / PARTIAL_PARSE_FILE_NAME).exists():
-            args += ["--partial-parse-file-path", str(cache / PARTIAL_PARSE_FILE_NAME)]
+        args = [*self._prepare_project_cli_args, *start_from_cached_parse(cache)]
         with environment(dbt_environment(settings)):
             try:
                 dbt_resource(project).cli(args, target_path=target).wait()
@@ -143,6 +141,13 @@ class StaleManifestPreparer(DagsterDbtProjectPreparer):
                 dbt_resource(project).cli(full, target_path=target).wait()
         if cache is not None:
             _copy_parse(target, cache)
+
+
+def start_from_cached_parse(cache: Path | None) -> list[str]:
+    """dbt's flags to start from the partial parse in ``KPI_DBT_PARSE_CACHE``, when it holds
+    one (dbt reads it from there and writes its own parse to its target folder)."""
+    saved = cache / PARTIAL_PARSE_FILE_NAME if cache is not None else None
+    return ["--partial-parse-file-path", str(saved)] if saved and saved.exists() else []
 
 
 # What a parse leaves that the pipeline reads: the manifest last, as it is what says a parse is

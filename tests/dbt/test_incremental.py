@@ -24,6 +24,7 @@ from dagster_project.core.settings import Settings
 from dagster_project.ingest import contract
 from dagster_project.ingest.loader import TableLoader
 from demo_shop import generate
+from tests.dbt.tables import attach, differences
 from tests.dbt_cli import run_dbt
 
 INCREMENTAL_FACTS = [
@@ -120,45 +121,6 @@ def copy_warehouse(settings: Settings, target: Path) -> None:
     wal = settings.build_db.with_name(settings.build_db.name + ".wal")
     if wal.exists():
         shutil.copyfile(wal, target.with_name(target.name + ".wal"))
-
-
-def attach(**databases: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    for name, path in databases.items():
-        con.execute(f"attach '{path}' as {name} (read_only)")
-    return con
-
-
-def columns(con: duckdb.DuckDBPyConnection, database: str, model: str, *excluded: str) -> str:
-    """The columns of `model` (schema.name) in `database`, without `excluded`."""
-    schema, name = model.split(".")
-    names = [
-        column
-        for (column,) in con.execute(
-            "select column_name from duckdb_columns() where database_name = $d"
-            " and schema_name = $s and table_name = $t order by column_index",
-            {"d": database, "s": schema, "t": name},
-        ).fetchall()
-        if column not in excluded
-    ]
-    assert names, f"{database}.{model} not found"
-    return ", ".join(names)
-
-
-def differences(
-    con: duckdb.DuckDBPyConnection, left: str, right: str, model: str, *excluded: str
-) -> tuple[int, int]:
-    """(rows only in left, rows only in right) of `model` (schema.name), as multisets,
-    without `excluded`."""
-    select = columns(con, left, model, *excluded)
-    only = [
-        con.execute(
-            f"select count(*) from (select {select} from {a}.{model}"
-            f" except all select {select} from {b}.{model})"
-        ).fetchall()[0][0]
-        for a, b in ((left, right), (right, left))
-    ]
-    return only[0], only[1]
 
 
 def assert_equals_full_refresh(

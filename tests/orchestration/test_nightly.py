@@ -127,7 +127,7 @@ def nightly(tmp_path_factory):
             observed["orders"]["before"] = _day_orders(settings, night)
             write_late_order(settings.landing_dir, night)
             sensed = landing_sensor(
-                dg.build_sensor_context(instance=instance, cursor=_json(cursor))
+                dg.build_sensor_context(instance=instance, cursor=json.dumps(cursor))
             )
             (request,) = sensed.run_requests
             observed["late_request"] = request
@@ -143,12 +143,6 @@ def nightly(tmp_path_factory):
             observed["orders"]["after"] = _day_orders(settings, night)
             observed["late_day"] = night
         yield settings, observed
-
-
-def _json(value) -> str:
-    import json
-
-    return json.dumps(value)
 
 
 def test_each_run_publishes_as_of_the_newest_day(nightly):
