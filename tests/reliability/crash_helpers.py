@@ -42,7 +42,7 @@ DAYS = 7
 SESSIONS_PER_DAY = 100
 SEED = 11
 HISTORY_DAYS = (date(2025, 6, 1), date(2025, 6, 6))  # the first publication (run A)
-NEW_DAY = date(2025, 6, 7)  # delivered later: run B, the crash trials and their recoveries
+NEW_DAY = date(2025, 6, 7)  # delivered later: run B, the crash trials and their recovery
 REDELIVERED_DAY = date(2025, 6, 6)  # its orders file is re-delivered, changed (run D)
 
 PUBLISHED_FILE = "kpi_mart.duckdb"

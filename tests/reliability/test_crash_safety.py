@@ -5,9 +5,10 @@ publication, and the next run completes with exactly the result of an uninterrup
 The shop (crash_helpers.shared_history): 7 generated days. Run A (the real ``kpi refresh
 --from`` day 1 ``--to`` day 6) published the *old* publication. Run B, uninterrupted, then
 refreshed day 7 on a copy of that state: its publication and build are the expected result.
-The refresh kills start from run A's state with day 7 still to load and are chained: the state
-a kill leaves is where the next trial starts. The publish kills start from their recovery.
-Each group of kills ends with a recovery: ``kpi refresh --date`` day 7, to completion.
+All kills are chained, from run A's state: the state a kill leaves is where the next trial
+starts. The publish kills come first, on run A's build (it passed its audit; B runs meanwhile),
+then the refresh kills, with day 7 still to load. One recovery ends them:
+``kpi refresh --date`` day 7, to completion, from what every kill left behind.
 
 - Kills in a refresh: ``kpi refresh --date`` day 7 is forked (crash_helpers.Zygote: exactly
   the ``kpi`` console script, in its own session) and killed with ``os.killpg(SIGKILL)``, dbt
@@ -19,7 +20,7 @@ Each group of kills ends with a recovery: ``kpi refresh --date`` day 7, to compl
 - Kills in publish: publication takes ~1 s, and its part that touches what readers see (two
   renames) microseconds, so time-random kills would almost never hit it. ``publish()`` runs
   in its own forked process under the warehouse lock, as in a run, on a build that passed the
-  audit (group 2's recovery), and SIGKILLs itself just before executing a chosen line of
+  audit (run A's), and SIGKILLs itself just before executing a chosen line of
   ``publication.py``: the line a dry run executed at a seeded random position of its ~700
   executed lines, then every line of the swap phase, from the ``os.replace`` of the new file
   on (crash_helpers.publish_kill_points finds the same point again in a run whose loops over
@@ -28,14 +29,16 @@ Each group of kills ends with a recovery: ``kpi refresh --date`` day 7, to compl
 After every kill: ``published/kpi_mart.duckdb`` opens read-only and is complete (its newest
 publication_log entry's rows_per_table equals the row counts of exactly the tables present);
 it is either unchanged (the run id and content hashes from before the kill) or the killed
-run's publication with run B's content; ``published/parquet/`` likewise, with its own
-publication_log.parquet; no process of the killed run survives.
-After every recovery: exit 0; the published content hashes (DuckDB and Parquet) equal run B's;
+run's publication with the content it publishes (run B's for a refresh, run A's for
+publish); ``published/parquet/`` likewise, with its own publication_log.parquet; no process
+of the killed run survives.
+After the recovery: exit 0; the published content hashes (DuckDB and Parquet) equal run B's;
 the build's raw tables and facts equal run B's (content hashes without load times); raw keys
 are unique per file and match the load manifest; every manifest row balances; no temporary
 file is left in published/ or warehouse/.
 
-Tallies ``crash safety: kills N (...), recoveries R, passed ...`` (tests/conftest.py, record_tally).
+Tally ``crash safety: kills N (...), then a recovery; passed ...`` (tests/conftest.py,
+record_tally).
 """
 
 from __future__ import annotations
@@ -76,13 +79,13 @@ from tests.reliability.crash_helpers import (
 )
 
 SEED = 20250607
-# The refresh kills, chained, then a recovery. Each kill's moment is drawn over the aimed
-# stage of run B (the uninterrupted refresh of the same day). Ingest kills come first: once a
-# run got past ingest, day 7 is loaded and later ingests have little to do.
-REFRESH_KILLS = ("ingest", "ingest", "audit_pre", "audit_pre", "dbt", "dbt")
-# then the publish kills and a recovery: 14 before a random line, then one before every line
-# of the swap phase; with the 6 refresh kills, 20 at random
+# The publish kills: 14 before a random line, then one before every line of the swap phase
 PUBLISH_RANDOM_KILLS = 14
+# then the refresh kills, chained, and the recovery: with the publish kills, 20 at random. Each
+# kill's moment is drawn over the aimed stage of run B (the uninterrupted refresh of the same
+# day). Ingest kills come first: once a run got past ingest, day 7 is loaded and later ingests
+# have little to do.
+REFRESH_KILLS = ("ingest", "ingest", "audit_pre", "audit_pre", "dbt", "dbt")
 SWAP_PHASE_STARTS_AT = "    os.replace(staging_file, published_path(settings))"
 POLL_S = 0.05
 
@@ -104,7 +107,6 @@ class Kill:
 
 @dataclass
 class Recovery:
-    group: int
     status: int
     output: str
     run_ids: set[str]
@@ -118,7 +120,7 @@ class Recovery:
 @dataclass
 class Trials:
     kills: list[Kill] = field(default_factory=list)
-    recoveries: list[Recovery] = field(default_factory=list)
+    recovery: Recovery | None = None
     seconds: float = 0.0
     tally: str = ""  # cases tried / passed (the failures: in the tests' messages)
 
@@ -314,14 +316,13 @@ class Trial:
             kill.problems.append(f"publish ended (exit {status}):\n{out.read_text()[-3000:]}")
         self._inspect_after(kill)
 
-    def recover(self, group: int) -> None:
+    def recover(self) -> None:
         mark = self.events.last_id()
-        status, output = self.zygote.kpi("refresh", "--date", str(NEW_DAY), name=f"R{group}")
-        copy = self.copies / f"R{group}.duckdb"
+        status, output = self.zygote.kpi("refresh", "--date", str(NEW_DAY), name="R")
+        copy = self.copies / "R.duckdb"
         shutil.copy(self.published / PUBLISHED_FILE, copy)
         self.current = inspect_publication(self.published)
-        recovery = Recovery(
-            group,
+        self.result.recovery = Recovery(
             status,
             output,
             {e[1] for e in self.events.since(mark)},
@@ -330,8 +331,7 @@ class Trial:
             leftover_files(self.dir),
             copy,
         )
-        self.result.recoveries.append(recovery)
-        log(f"recovery R{group}: exit {status}, published {str(self.current.run_id)[:16]}")
+        log(f"recovery R: exit {status}, published {str(self.current.run_id)[:16]}")
 
 
 @pytest.fixture(scope="module")
@@ -339,12 +339,12 @@ def trials(tmp_path_factory) -> Trials:
     history = shared_history(tmp_path_factory)
     started = time.monotonic()
     trial = Trial(history, random.Random(SEED))
+    run_a = trial.current  # what publish() of run A's build publishes again
+    run_a_file = trial.copies / "A.duckdb"
+    shutil.copy(trial.published / PUBLISHED_FILE, run_a_file)
     try:
-        for aimed in REFRESH_KILLS:
-            trial.kill_refresh(aimed)
-        trial.recover(1)
-
-        # publish() alone, killed before its k-th executed line of publication.py
+        # publish() alone on run A's build, killed before its k-th executed line of
+        # publication.py (run B runs in the chain meanwhile: the refresh kills aim by its events)
         checks_passed = trial.current.checks_passed
         pid, out = trial.zygote.start(
             {
@@ -370,18 +370,23 @@ def trials(tmp_path_factory) -> Trials:
             trial.kill_publish("random", position, lines, checks_passed)
         for position in range(swap_from, len(lines)):
             trial.kill_publish("swap", position, lines, checks_passed)
-        trial.recover(2)
+
+        for aimed in REFRESH_KILLS:
+            trial.kill_refresh(aimed)
+        trial.recover()
     finally:
         trial.zygote.close()
     result = trial.result
     result.seconds = time.monotonic() - started
 
-    baseline = history.baseline  # the verdicts compare with run B
-    expected_file = history.root / "B.duckdb"
+    baseline = history.baseline  # the refresh kills and the recovery compare with run B
+    baseline_file = history.root / "B.duckdb"
     for kill in result.kills:
-        _judge_kill(kill, baseline.publication, expected_file)
-    for recovery in result.recoveries:
-        _judge_recovery(recovery, baseline, expected_file)
+        if kill.kind == "refresh":
+            _judge_kill(kill, baseline.publication, baseline_file)
+        else:
+            _judge_kill(kill, run_a, run_a_file)
+    _judge_recovery(result.recovery, baseline, baseline_file)
 
     kills = result.kills
     stages = [k.stage for k in kills]
@@ -391,9 +396,9 @@ def trials(tmp_path_factory) -> Trials:
         f"{stages.count('audit')}, dbt {stages.count('dbt')}, publish {stages.count('publish')}"
         + "".join(f", {s} {stages.count(s)}" for s in ("report", "ended", "none") if s in stages)
         + f"; {len(random_kills)} at random points, {len(kills) - len(random_kills)} before "
-        f"every line of publish's swap phase), recoveries {len(result.recoveries)}; passed: "
-        f"kills {sum(not k.problems for k in kills)}/{len(kills)}, recoveries "
-        f"{sum(not r.problems for r in result.recoveries)}/{len(result.recoveries)}; after the "
+        f"every line of publish's swap phase), then a recovery; passed: kills "
+        f"{sum(not k.problems for k in kills)}/{len(kills)}, recovery "
+        f"{'no' if result.recovery.problems else 'yes'}; after the "
         f"kills the mart was old {[k.mart for k in kills].count('old')}, new "
         f"{[k.mart for k in kills].count('new')}, parquet old "
         f"{[k.parquet for k in kills].count('old')}, new {[k.parquet for k in kills].count('new')}"
@@ -420,6 +425,4 @@ def test_after_every_kill_the_mart_is_the_old_or_the_new_complete_publication(tr
 
 
 def test_the_next_run_completes_with_the_uninterrupted_result(trials):
-    assert len(trials.recoveries) == 2
-    failed = [f"R{r.group}: {r.problems}" for r in trials.recoveries if r.problems]
-    assert not failed, "\n".join(failed)
+    assert not trials.recovery.problems, "\n".join(trials.recovery.problems)
