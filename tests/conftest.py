@@ -5,7 +5,6 @@ import hashlib
 import os
 import shutil
 from dataclasses import asdict
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -46,26 +45,6 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("tallies (cases tried / passed)")
         for text in tallies:
             terminalreporter.write_line(text)
-
-
-# A late paid order (2 units at 50.00, no session), delivered after its day was loaded
-LATE_ORDER = (
-    "order_id,customer_id,session_id,ordered_at,status,platform,discount_amount,shipping_fee,"
-    "tax_amount,coupon_code,updated_at\n"
-    '"O-LATE-1","C000000001",,"{day}T04:00:00Z","paid","web","0.00","0.00","0.00",,'
-    '"{day}T04:00:00Z"\n'
-)
-LATE_ITEMS = (
-    "order_id,line_number,product_id,quantity,unit_price,discount_amount\n"
-    '"O-LATE-1","1","P00001","2","50.00","0.00"\n'
-)
-LATE_ORDER_GMV = 100
-
-
-def write_late_order(landing: Path, day: date) -> None:
-    """Deliver LATE_ORDER late: a second file in ``day``'s orders and order_items folders."""
-    (landing / "orders" / f"dt={day}" / "late.csv").write_text(LATE_ORDER.format(day=day))
-    (landing / "order_items" / f"dt={day}" / "late.csv").write_text(LATE_ITEMS)
 
 
 def pytest_sessionstart(session):
@@ -183,7 +162,8 @@ def demo_copy(demo_pipeline, tmp_path, monkeypatch):
     return _copy(demo_pipeline.data_dir, tmp_path, monkeypatch)
 
 
-# The smallest shop a refresh publishes: 7 days of 100 sessions.
+# The smallest shop a refresh publishes: 7 days of 100 sessions, with a late file, a
+# re-delivery, a product cost change dated back and a customer's new tier (tests/deliveries.py).
 SMALL_SHOP = DemoSize(days=7, sessions_per_day=100, seed=11)
 SMALL_SHOP_REFRESH_OUTPUT = "refresh-verbose.out"  # beside its data directory
 
@@ -198,8 +178,10 @@ def small_shop(tmp_path_factory, worker_id):
 
         from dagster_project.cli import main
         from demo_shop import generate
+        from tests.deliveries import deliver_late_changes
 
         generate(settings.landing_dir, **asdict(SMALL_SHOP))
+        deliver_late_changes(settings.landing_dir, SMALL_SHOP.start, SMALL_SHOP.days)
         result = CliRunner().invoke(main, ["refresh", "--verbose"])
         settings.data_dir.parent.joinpath(SMALL_SHOP_REFRESH_OUTPUT).write_text(result.output)
         assert result.exit_code == 0, result.output[-3000:]

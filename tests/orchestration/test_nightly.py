@@ -1,12 +1,16 @@
-"""A night run from the nightly schedule's own run request after five days of history, then a
-late file for that night's day, picked up by the landing sensor and run while a reader queries
-the metrics (a small shop). The late file's run is a partitioned run after a partitioned run:
-what holds for it (it loads only its day, rewrites only its day's rows, starts from the parse
-of the build before it) holds for any later night."""
+"""Nights of the small shop (tests/conftest.py SMALL_SHOP) as the schedule and the landing
+sensor run them, after five days of history: the sixth night; a late file for that day, picked
+up by the sensor and run while a reader queries the metrics; the seventh night, which brings a
+product's cost version dated back and a customer's new tier; then the sixth day's orders
+delivered again, changed, and run by the sensor. Each run is a partitioned run after a
+partitioned run: what holds for them (each loads only its day, rewrites only its day's rows,
+starts from the parse of the build before it) holds for any later night. At the end the mart
+they published equals, table by table, the one a full build of the same files published
+(the ``small_shop`` fixture's: tests/deliveries.py writes the same late changes)."""
 
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -24,12 +28,24 @@ from dagster_project.publish.publication import published_path
 from dagster_project.quality.verdict import PUBLISHED_KEY
 from dagster_project.serve.metrics import Metrics
 from demo_shop import generate
-from tests.conftest import LATE_ORDER_GMV, write_late_order
+from tests.conftest import SMALL_SHOP
+from tests.dbt.tables import attach, differences
+from tests.deliveries import (
+    LATE_ORDER_GMV,
+    redeliver_orders,
+    write_late_order,
+    write_product_cost_change,
+    write_tier_change,
+)
 from tests.serve.metrics_reader import MetricsReader
 from tests.serve.metrics_reader import answer as metrics_answer
 
-START = date(2025, 6, 1)
+START = SMALL_SHOP.start
 HISTORY_DAYS = 5  # loaded by a first run over the range
+NIGHTS = [START + timedelta(days=HISTORY_DAYS + n) for n in range(2)]
+REDELIVERED_DAY = NIGHTS[0]  # its orders file, once the second night is in
+# the night whose product cost version, dated back, rewrites the lines of earlier orders
+DATED_BACK = NIGHTS[1]
 INCREMENTAL_FACTS = ["fct_sessions", "fct_events", "fct_orders", "fct_order_items"]
 SHOP_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -60,11 +76,19 @@ class Observed:
     """A partitioned run: the rows of each incremental fact per (delivery day, dbt invocation)
     before and after it, and the raw partitions it materialized."""
 
-    what: str  # night | late file's run
+    what: str  # night | late file's run | re-delivery's run
     day: date
     before: dict[str, dict[tuple[date, str], int]]
     after: dict[str, dict[tuple[date, str], int]]
     raw_partitions: set[str]
+
+
+def _landed(settings: Settings) -> dict[str, bytes]:
+    return {
+        path.relative_to(settings.landing_dir).as_posix(): path.read_bytes()
+        for path in settings.landing_dir.rglob("*")
+        if path.is_file()
+    }
 
 
 def _day_orders(settings: Settings, day: date) -> tuple[int, float]:
@@ -77,10 +101,10 @@ def _day_orders(settings: Settings, day: date) -> tuple[int, float]:
 
 @pytest.fixture(scope="module")
 def nightly(tmp_path_factory):
-    """Run the history, the night and the late file once; yield what each step observed."""
+    """Run the history, the nights and the late deliveries once; yield what each run observed."""
     root = tmp_path_factory.mktemp("nightly")
     source = root / "generated"
-    generate(source, START, 7, 300, seed=5)  # the history, the night, a day to spare
+    generate(source, **asdict(SMALL_SHOP))
     observed = {"runs": [], "orders": {}}
     with pytest.MonkeyPatch.context() as env:
         env.setenv("KPI_DATA_DIR", str(root / "data"))
@@ -105,6 +129,25 @@ def nightly(tmp_path_factory):
             }
             observed["runs"].append(Observed(what, day, before, after, raw))
 
+        def night(day: date) -> None:
+            """The schedule's run the night after ``day``, its files delivered."""
+            at = datetime.combine(day + timedelta(days=1), time(2), SHOP_TZ)
+            context = dg.build_schedule_context(instance=instance, scheduled_execution_time=at)
+            (request,) = (
+                defs.resolve_schedule_def("nightly_refresh").evaluate_tick(context).run_requests
+            )
+            run("night", day, request)
+
+        def sensed(deliver) -> dg.RunRequest:
+            """The landing sensor's one run request for what ``deliver()`` changes."""
+            cursor = {d.isoformat(): fp for d, fp in complete_days(settings.landing_dir).items()}
+            deliver()
+            result = landing_sensor(
+                dg.build_sensor_context(instance=instance, cursor=json.dumps(cursor))
+            )
+            (request,) = result.run_requests
+            return request
+
         history = [START + timedelta(days=i) for i in range(HISTORY_DAYS)]
         for day in history:
             _deliver_day(source, settings.landing_dir, day)
@@ -113,60 +156,60 @@ def nightly(tmp_path_factory):
                 instance=instance, tags=range_tags(history[0], history[-1])
             )
             assert first.success
-            night = START + timedelta(days=HISTORY_DAYS)
-            _deliver_day(source, settings.landing_dir, night)
-            at = datetime.combine(night + timedelta(days=1), time(2), SHOP_TZ)
-            context = dg.build_schedule_context(instance=instance, scheduled_execution_time=at)
-            (request,) = (
-                defs.resolve_schedule_def("nightly_refresh").evaluate_tick(context).run_requests
-            )
-            run("night", night, request)
+            _deliver_day(source, settings.landing_dir, NIGHTS[0])
+            night(NIGHTS[0])
 
             # a late file for the night's day, then the landing sensor's run
-            cursor = {d.isoformat(): fp for d, fp in complete_days(settings.landing_dir).items()}
-            observed["orders"]["before"] = _day_orders(settings, night)
-            write_late_order(settings.landing_dir, night)
-            sensed = landing_sensor(
-                dg.build_sensor_context(instance=instance, cursor=json.dumps(cursor))
-            )
-            (request,) = sensed.run_requests
+            observed["orders"]["before"] = _day_orders(settings, NIGHTS[0])
+            request = sensed(lambda: write_late_order(settings.landing_dir, NIGHTS[0]))
             observed["late_request"] = request
             # a reader of the metrics (what `kpi query` runs) queries all through that run
             metrics = Metrics(settings)
             observed["metrics_before"] = metrics_answer(metrics)
             reader = MetricsReader(settings, root / "metrics-reader")
             try:
-                run("late file's run", night, request)
+                run("late file's run", NIGHTS[0], request)
             finally:
                 observed["metrics_reader"] = reader.stop()
             observed["metrics_after"] = metrics_answer(metrics)
-            observed["orders"]["after"] = _day_orders(settings, night)
-            observed["late_day"] = night
+            observed["orders"]["after"] = _day_orders(settings, NIGHTS[0])
+
+            _deliver_day(source, settings.landing_dir, DATED_BACK)
+            write_product_cost_change(settings.landing_dir, DATED_BACK, effective=history[1])
+            write_tier_change(settings.landing_dir, DATED_BACK)
+            night(DATED_BACK)
+
+            request = sensed(lambda: redeliver_orders(settings.landing_dir, REDELIVERED_DAY))
+            run("re-delivery's run", REDELIVERED_DAY, request)
         yield settings, observed
 
 
 def test_each_run_publishes_as_of_the_newest_day(nightly):
-    settings, observed = nightly
+    settings, _ = nightly
     rows = _published(
         settings,
         "select as_of_date from publication_log where outcome = 'published' order by finished_at",
     )
     as_of = [day for (day,) in rows]
-    # the history, the night, then the late file's run (as of the newest day, still)
-    night = observed["late_day"]
-    assert as_of == [START + timedelta(days=HISTORY_DAYS - 1), night, night]
+    # the history, the night, the late file's run (as of the newest day, still), the second
+    # night, the re-delivery's run
+    history = START + timedelta(days=HISTORY_DAYS - 1)
+    assert as_of == [history, NIGHTS[0], NIGHTS[0], NIGHTS[1], NIGHTS[1]]
 
 
 def test_a_partitioned_run_loads_only_its_own_day(nightly):
     _, observed = nightly
-    assert [run.what for run in observed["runs"]] == ["night", "late file's run"]
+    whats = ["night", "late file's run", "night", "re-delivery's run"]
+    assert [run.what for run in observed["runs"]] == whats
     for run in observed["runs"]:
         assert run.raw_partitions == {run.day.isoformat()}, run.what
 
 
 def test_a_partitioned_run_rewrites_only_its_days_rows_of_the_incremental_facts(nightly):
+    """Not the night of the product cost version dated back: it rewrites, as it must, the
+    lines of the earlier orders of that product (the full-build test below holds it)."""
     _, observed = nightly
-    for run in observed["runs"]:
+    for run in (run for run in observed["runs"] if run.day != DATED_BACK):
         for fact in INCREMENTAL_FACTS:
             before, after = run.before[fact], run.after[fact]
             new = {key: n for key, n in after.items() if key not in before}
@@ -183,7 +226,7 @@ def test_a_partitioned_run_rewrites_only_its_days_rows_of_the_incremental_facts(
 
 def test_a_late_file_reprocesses_its_day_and_changes_its_kpis(nightly):
     _, observed = nightly
-    assert observed["late_request"].partition_key == observed["late_day"].isoformat()
+    assert observed["late_request"].partition_key == NIGHTS[0].isoformat()
     orders_before, gmv_before = observed["orders"]["before"]
     orders_after, gmv_after = observed["orders"]["after"]
     assert orders_after == orders_before + 1
@@ -237,5 +280,31 @@ def test_a_night_parses_only_what_changed(nightly):
     directory (the profile names none: transform/warehouse_plugin.py)."""
     settings, _ = nightly
     full_parses = _full_parses(settings)
-    # the history, the night, the late file's run
-    assert full_parses == [False] * 3
+    # the history, the two nights, the late file's run, the re-delivery's run
+    assert full_parses == [False] * 5
+
+
+def test_the_runs_publish_what_a_full_build_of_the_same_files_publishes(nightly, small_shop):
+    """Every published table, row for row (doubles to the last bit), but the publication log."""
+    settings, _ = nightly
+    assert _landed(settings) == _landed(small_shop)  # the same files, to the byte
+    con = attach(runs=published_path(settings), whole=published_path(small_shop))
+    tables = {
+        database: {
+            f"{schema}.{name}"
+            for schema, name in con.execute(
+                "select schema_name, table_name from duckdb_tables() where database_name = $d",
+                {"d": database},
+            ).fetchall()
+            if name != "publication_log"
+        }
+        for database in ("runs", "whole")
+    }
+    assert tables["runs"] == tables["whole"] and len(tables["runs"]) > 20, tables
+    differing = {
+        table: only
+        for table in sorted(tables["runs"])
+        if any(only := differences(con, "runs", "whole", table))
+    }
+    con.close()
+    assert not differing, f"(rows only after the runs, only in the full build): {differing}"

@@ -26,11 +26,11 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 
+from tests.deliveries import redeliver_orders
 from tests.publish.reader import OPEN_RACE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -698,54 +698,6 @@ def run_refresh(zygote: Zygote, name: str, *args: str) -> Run:
         inspect_build(zygote.data_dir / "warehouse" / "build.duckdb"),
         run_events,
     )
-
-
-def redeliver_orders(landing: Path, day: date) -> dict:
-    """Re-deliver ``orders/dt=<day>/`` changed: the discount of one paid order placed that day
-    (whose newest version is in this file) goes up by 1.00; nothing else in the file changes,
-    and the file gets a newer modification time."""
-    import csv
-
-    folder = landing / "orders" / f"dt={day}"
-    (path,) = [p for p in folder.iterdir() if p.suffix == ".csv"]
-    later = set()
-    for other in (landing / "orders").glob("dt=*/*.csv"):
-        if other.parent.name > folder.name:
-            with other.open(newline="") as handle:
-                later |= {r["order_id"] for r in csv.DictReader(handle)}
-    lines = path.read_text().splitlines(keepends=True)
-    header = next(csv.reader([lines[0]]))
-    column = header.index("discount_amount")
-
-    def render(fields: list[str]) -> str:  # the generator's style: quoted, empty unquoted
-        return ",".join(f'"{f}"' if f else "" for f in fields) + "\n"
-
-    for number, line in enumerate(lines[1:], start=1):
-        fields = next(csv.reader([line]))
-        row = dict(zip(header, fields, strict=True))
-        ordered = datetime.fromisoformat(row["ordered_at"].replace("Z", "+00:00"))
-        if (
-            ordered.date() == day
-            and ordered.hour < 15  # the same business day in Asia/Shanghai (UTC+8)
-            and row["order_id"] not in later
-            and row["status"] in ("paid", "shipped", "delivered")
-        ):
-            assert render(fields) == line, f"cannot re-render {line!r}"
-            before = fields[column]
-            fields[column] = f"{Decimal(before) + 1:.2f}"
-            lines[number] = render(fields)
-            break
-    else:
-        raise AssertionError(f"no order placed on {day} whose last version is in {path}")
-    path.write_text("".join(lines))
-    stat = path.stat()
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
-    return {
-        "file": path.relative_to(landing).as_posix(),
-        "order_id": row["order_id"],
-        "discount_before": before,
-        "discount_after": fields[column],
-    }
 
 
 @dataclass
