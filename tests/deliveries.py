@@ -122,11 +122,11 @@ def write_tier_change(landing: Path, day: date) -> None:
 
 
 def deliver_late_changes(landing: Path, start: date, days: int) -> None:
-    """All of them, as the nightly runs receive them: on the second-to-last day a late order
-    (after that day was loaded) and, once the last day is in, that day's orders again, changed;
-    on the last day the product's cost dated back to the second day and the customer's new
-    tier. (The re-delivered file changes an order placed that day whose newest version it
-    holds: in a small shop most orders placed earlier change status again later.)"""
+    """All of them, as the nightly runs receive them: on the last day the product's cost dated
+    back to the second day and the customer's new tier; then, for the day before it, a late
+    order and that day's orders again, changed. (The re-delivered file changes an order placed
+    that day whose newest version it holds: in a small shop most orders placed earlier change
+    status again later.)"""
     last = start + timedelta(days=days - 1)
     write_late_order(landing, last - timedelta(days=1))
     redeliver_orders(landing, last - timedelta(days=1))

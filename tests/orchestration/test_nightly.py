@@ -1,12 +1,12 @@
 """Nights of the small shop (tests/conftest.py SMALL_SHOP) as the schedule and the landing
-sensor run them, after five days of history: the sixth night; a late file for that day, picked
-up by the sensor and run while a reader queries the metrics; the seventh night, which brings a
-product's cost version dated back and a customer's new tier; then the sixth day's orders
-delivered again, changed, and run by the sensor. Each run is a partitioned run after a
-partitioned run: what holds for them (each loads only its day, rewrites only its day's rows,
-starts from the parse of the build before it) holds for any later night. At the end the mart
-they published equals, table by table, the one a full build of the same files published
-(the ``small_shop`` fixture's: tests/deliveries.py writes the same late changes)."""
+sensor run them, after five days of history: the sixth night; the seventh, which brings a
+product's cost version dated back and a customer's new tier; then, for the sixth day, a late
+order file and its orders file delivered again, changed, picked up by the sensor and run while
+a reader queries the metrics. Each run is a partitioned run after a partitioned run: what
+holds for them (each loads only its day, rewrites only its day's rows, starts from the parse
+of the build before it) holds for any later night. At the end the mart they published equals,
+table by table, the one a full build of the same files published (the ``small_shop``
+fixture's: tests/deliveries.py writes the same late changes)."""
 
 import json
 import shutil
@@ -43,7 +43,7 @@ from tests.serve.metrics_reader import answer as metrics_answer
 START = SMALL_SHOP.start
 HISTORY_DAYS = 5  # loaded by a first run over the range
 NIGHTS = [START + timedelta(days=HISTORY_DAYS + n) for n in range(2)]
-REDELIVERED_DAY = NIGHTS[0]  # its orders file, once the second night is in
+LATE_DAY = NIGHTS[0]  # a late order file and its orders file again, after the second night
 # the night whose product cost version, dated back, rewrites the lines of earlier orders
 DATED_BACK = NIGHTS[1]
 INCREMENTAL_FACTS = ["fct_sessions", "fct_events", "fct_orders", "fct_order_items"]
@@ -76,7 +76,7 @@ class Observed:
     """A partitioned run: the rows of each incremental fact per (delivery day, dbt invocation)
     before and after it, and the raw partitions it materialized."""
 
-    what: str  # night | late file's run | re-delivery's run
+    what: str  # night | late files' run
     day: date
     before: dict[str, dict[tuple[date, str], int]]
     after: dict[str, dict[tuple[date, str], int]]
@@ -158,29 +158,30 @@ def nightly(tmp_path_factory):
             assert first.success
             _deliver_day(source, settings.landing_dir, NIGHTS[0])
             night(NIGHTS[0])
+            _deliver_day(source, settings.landing_dir, DATED_BACK)
+            write_product_cost_change(settings.landing_dir, DATED_BACK, effective=history[1])
+            write_tier_change(settings.landing_dir, DATED_BACK)
+            night(DATED_BACK)
 
-            # a late file for the night's day, then the landing sensor's run
-            observed["orders"]["before"] = _day_orders(settings, NIGHTS[0])
-            request = sensed(lambda: write_late_order(settings.landing_dir, NIGHTS[0]))
+            # late files for the first night's day, then the landing sensor's run
+            observed["orders"]["before"] = _day_orders(settings, LATE_DAY)
+
+            def deliver_late() -> None:
+                write_late_order(settings.landing_dir, LATE_DAY)
+                redeliver_orders(settings.landing_dir, LATE_DAY)
+
+            request = sensed(deliver_late)
             observed["late_request"] = request
             # a reader of the metrics (what `kpi query` runs) queries all through that run
             metrics = Metrics(settings)
             observed["metrics_before"] = metrics_answer(metrics)
             reader = MetricsReader(settings, root / "metrics-reader")
             try:
-                run("late file's run", NIGHTS[0], request)
+                run("late files' run", LATE_DAY, request)
             finally:
                 observed["metrics_reader"] = reader.stop()
             observed["metrics_after"] = metrics_answer(metrics)
-            observed["orders"]["after"] = _day_orders(settings, NIGHTS[0])
-
-            _deliver_day(source, settings.landing_dir, DATED_BACK)
-            write_product_cost_change(settings.landing_dir, DATED_BACK, effective=history[1])
-            write_tier_change(settings.landing_dir, DATED_BACK)
-            night(DATED_BACK)
-
-            request = sensed(lambda: redeliver_orders(settings.landing_dir, REDELIVERED_DAY))
-            run("re-delivery's run", REDELIVERED_DAY, request)
+            observed["orders"]["after"] = _day_orders(settings, LATE_DAY)
         yield settings, observed
 
 
@@ -191,15 +192,14 @@ def test_each_run_publishes_as_of_the_newest_day(nightly):
         "select as_of_date from publication_log where outcome = 'published' order by finished_at",
     )
     as_of = [day for (day,) in rows]
-    # the history, the night, the late file's run (as of the newest day, still), the second
-    # night, the re-delivery's run
+    # the history, the two nights, the late files' run (as of the newest day, still)
     history = START + timedelta(days=HISTORY_DAYS - 1)
-    assert as_of == [history, NIGHTS[0], NIGHTS[0], NIGHTS[1], NIGHTS[1]]
+    assert as_of == [history, *NIGHTS, NIGHTS[1]]
 
 
 def test_a_partitioned_run_loads_only_its_own_day(nightly):
     _, observed = nightly
-    whats = ["night", "late file's run", "night", "re-delivery's run"]
+    whats = ["night", "night", "late files' run"]
     assert [run.what for run in observed["runs"]] == whats
     for run in observed["runs"]:
         assert run.raw_partitions == {run.day.isoformat()}, run.what
@@ -226,7 +226,7 @@ def test_a_partitioned_run_rewrites_only_its_days_rows_of_the_incremental_facts(
 
 def test_a_late_file_reprocesses_its_day_and_changes_its_kpis(nightly):
     _, observed = nightly
-    assert observed["late_request"].partition_key == NIGHTS[0].isoformat()
+    assert observed["late_request"].partition_key == LATE_DAY.isoformat()
     orders_before, gmv_before = observed["orders"]["before"]
     orders_after, gmv_after = observed["orders"]["after"]
     assert orders_after == orders_before + 1
@@ -280,8 +280,8 @@ def test_a_night_parses_only_what_changed(nightly):
     directory (the profile names none: transform/warehouse_plugin.py)."""
     settings, _ = nightly
     full_parses = _full_parses(settings)
-    # the history, the two nights, the late file's run, the re-delivery's run
-    assert full_parses == [False] * 5
+    # the history, the two nights, the late files' run
+    assert full_parses == [False] * 4
 
 
 def test_the_runs_publish_what_a_full_build_of_the_same_files_publishes(nightly, small_shop):
