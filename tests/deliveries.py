@@ -4,7 +4,7 @@ delivered again changed, a product's cost version dated back, a customer's new t
 Each writes files in the generator's style (fields quoted, empty ones not) into a landing zone.
 ``SMALL_SHOP`` (tests/conftest.py) is built over its generated files with all of them
 (``deliver_late_changes``); the nightly runs (tests/orchestration/test_nightly.py) receive
-them run by run and must publish what that build publishes.
+them run by run and must build and publish what that build does.
 """
 
 import csv
@@ -25,7 +25,6 @@ LATE_ITEMS = (
     '"O-LATE-1","1","P00001","2","50.00","0.00"\n'
 )
 LATE_ORDER_GMV = 100
-CHANGED_PRODUCT = "P00001"  # its cost doubles, from the shop's second day on
 CHANGED_CUSTOMER = "C000000001"  # moves up to gold
 LATE_FILE = "late.csv"
 
@@ -104,13 +103,29 @@ def _write_version(landing: Path, table: str, day: date, header: list[str], row:
     path.write_text(_render(header) + _render([row[column] for column in header]))
 
 
-def write_product_cost_change(landing: Path, day: date, effective: date) -> None:
-    """Deliver on ``day`` a version of CHANGED_PRODUCT whose cost doubles, dated back to
-    ``effective``: the lines of orders placed since then cost twice as much."""
-    header, product = _newest_row(landing, "products", "product_id", CHANGED_PRODUCT)
+def _best_seller(landing: Path, first: date, last: date) -> str:
+    """The product with the most order lines delivered from ``first`` to ``last``."""
+    lines: dict[str, int] = {}
+    for path in (landing / "order_items").glob("dt=*/*.csv"):
+        if str(first) <= path.parent.name.removeprefix("dt=") <= str(last):
+            with path.open(newline="") as handle:
+                for row in csv.DictReader(handle):
+                    lines[row["product_id"]] = lines.get(row["product_id"], 0) + 1
+    assert lines, f"no order line delivered from {first} to {last}"
+    return min(lines, key=lambda product: (-lines[product], product))
+
+
+def write_product_cost_change(landing: Path, day: date, effective: date) -> str:
+    """Deliver on ``day`` a version whose cost doubles, dated back to ``effective``, of the
+    product with the most order lines delivered from ``effective`` to two days before ``day``
+    (lines that runs before ``day``'s built and that only this change makes cost more); its
+    id."""
+    product_id = _best_seller(landing, effective, day - timedelta(days=2))
+    header, product = _newest_row(landing, "products", "product_id", product_id)
     cost = Decimal(product["unit_cost"]) * 2
     changed = product | {"unit_cost": f"{cost:.2f}", "updated_at": f"{effective}T00:00:00Z"}
     _write_version(landing, "products", day, header, changed)
+    return product_id
 
 
 def write_tier_change(landing: Path, day: date) -> None:

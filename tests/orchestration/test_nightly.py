@@ -13,6 +13,7 @@ import shutil
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -284,17 +285,22 @@ def test_a_night_parses_only_what_changed(nightly):
     assert full_parses == [False] * 4
 
 
-def test_the_runs_publish_what_a_full_build_of_the_same_files_publishes(nightly, small_shop):
-    """Every published table, row for row (doubles to the last bit), but the publication log."""
-    settings, _ = nightly
-    assert _landed(settings) == _landed(small_shop)  # the same files, to the byte
-    con = attach(runs=published_path(settings), whole=published_path(small_shop))
+# Lineage that differs between two builds of the same files: when rows were loaded, and which
+# dbt invocation wrote them
+LINEAGE = ("_loaded_at", "_dbt_invocation_id")
+
+
+def _compare(runs: Path, whole: Path, schemas: tuple[str, ...], *excluded: str) -> None:
+    """Every table of ``schemas`` in both databases, row for row (as multisets, doubles to the
+    last bit), but the publication log and the ``excluded`` columns."""
+    con = attach(runs=runs, whole=whole)
     tables = {
         database: {
             f"{schema}.{name}"
             for schema, name in con.execute(
-                "select schema_name, table_name from duckdb_tables() where database_name = $d",
-                {"d": database},
+                "select schema_name, table_name from duckdb_tables() where database_name = $d"
+                " and list_contains($schemas, schema_name)",
+                {"d": database, "schemas": list(schemas)},
             ).fetchall()
             if name != "publication_log"
         }
@@ -304,7 +310,22 @@ def test_the_runs_publish_what_a_full_build_of_the_same_files_publishes(nightly,
     differing = {
         table: only
         for table in sorted(tables["runs"])
-        if any(only := differences(con, "runs", "whole", table))
+        if any(only := differences(con, "runs", "whole", table, *excluded))
     }
     con.close()
     assert not differing, f"(rows only after the runs, only in the full build): {differing}"
+
+
+def test_the_runs_publish_what_a_full_build_of_the_same_files_publishes(nightly, small_shop):
+    settings, _ = nightly
+    assert _landed(settings) == _landed(small_shop)  # the same files, to the byte
+    _compare(published_path(settings), published_path(small_shop), ("main",))
+
+
+def test_the_runs_build_what_a_full_build_of_the_same_files_builds(nightly, small_shop):
+    """The models the mart is built from too, the incremental ones first among them: the
+    published tables do not show every column of every fact (with fct_order_items made to miss
+    the cost change dated back, the published mart still matched; only this test failed)."""
+    settings, _ = nightly
+    schemas = ("staging", "intermediate", "marts")
+    _compare(settings.build_db, small_shop.build_db, schemas, *LINEAGE)
