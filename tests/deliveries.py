@@ -9,6 +9,7 @@ them run by run and must build and publish what that build does.
 
 import csv
 import os
+from collections import Counter
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -105,27 +106,24 @@ def _write_version(landing: Path, table: str, day: date, header: list[str], row:
 
 def _best_seller(landing: Path, first: date, last: date) -> str:
     """The product with the most order lines delivered from ``first`` to ``last``."""
-    lines: dict[str, int] = {}
+    lines: Counter[str] = Counter()
     for path in (landing / "order_items").glob("dt=*/*.csv"):
         if str(first) <= path.parent.name.removeprefix("dt=") <= str(last):
             with path.open(newline="") as handle:
-                for row in csv.DictReader(handle):
-                    lines[row["product_id"]] = lines.get(row["product_id"], 0) + 1
+                lines.update(row["product_id"] for row in csv.DictReader(handle))
     assert lines, f"no order line delivered from {first} to {last}"
     return min(lines, key=lambda product: (-lines[product], product))
 
 
-def write_product_cost_change(landing: Path, day: date, effective: date) -> str:
+def write_product_cost_change(landing: Path, day: date, effective: date) -> None:
     """Deliver on ``day`` a version whose cost doubles, dated back to ``effective``, of the
     product with the most order lines delivered from ``effective`` to two days before ``day``
-    (lines that runs before ``day``'s built and that only this change makes cost more); its
-    id."""
+    (lines that runs before ``day``'s built and that only this change makes cost more)."""
     product_id = _best_seller(landing, effective, day - timedelta(days=2))
     header, product = _newest_row(landing, "products", "product_id", product_id)
     cost = Decimal(product["unit_cost"]) * 2
     changed = product | {"unit_cost": f"{cost:.2f}", "updated_at": f"{effective}T00:00:00Z"}
     _write_version(landing, "products", day, header, changed)
-    return product_id
 
 
 def write_tier_change(landing: Path, day: date) -> None:

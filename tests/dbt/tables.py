@@ -4,6 +4,12 @@ from pathlib import Path
 
 import duckdb
 
+# Lineage columns that differ between two builds of the same data: when the rows were loaded
+# (separate warehouses load at different times) and which dbt invocation wrote them.
+LOADED_AT = "_loaded_at"
+INVOCATION = "_dbt_invocation_id"
+LINEAGE = (LOADED_AT, INVOCATION)
+
 
 def attach(**databases: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()

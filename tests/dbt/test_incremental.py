@@ -24,7 +24,7 @@ from dagster_project.core.settings import Settings
 from dagster_project.ingest import contract
 from dagster_project.ingest.loader import TableLoader
 from demo_shop import generate
-from tests.dbt.tables import attach, differences
+from tests.dbt.tables import INVOCATION, LINEAGE, attach, differences
 from tests.dbt_cli import run_dbt
 
 INCREMENTAL_FACTS = [
@@ -46,10 +46,6 @@ INCREMENTAL_MODELS = [
 ]
 # The first deliveries are built in one go, the last ones one day at a time.
 DAY_BY_DAY = 3
-# Lineage columns that differ between two builds of the same data: when the rows were loaded
-# (separate warehouses load at different times) and which dbt invocation wrote them.
-LOADED_AT = "_loaded_at"
-INVOCATION = "_dbt_invocation_id"
 
 
 def ingest(settings: Settings) -> int:
@@ -130,9 +126,7 @@ def assert_equals_full_refresh(
     con = attach(full_db=full.build_db, built_db=built.build_db)
     for model in models:
         rows = con.execute(f"select count(*) from full_db.{model}").fetchall()[0][0]
-        only_full, only_built = differences(
-            con, "full_db", "built_db", model, LOADED_AT, INVOCATION
-        )
+        only_full, only_built = differences(con, "full_db", "built_db", model, *LINEAGE)
         assert rows > 0, model
         assert (only_full, only_built) == (0, 0), (
             f"{model}: {only_full} rows only in the full refresh, "

@@ -30,7 +30,7 @@ from dagster_project.quality.verdict import PUBLISHED_KEY
 from dagster_project.serve.metrics import Metrics
 from demo_shop import generate
 from tests.conftest import SMALL_SHOP
-from tests.dbt.tables import attach, differences
+from tests.dbt.tables import LINEAGE, attach, differences
 from tests.deliveries import (
     LATE_ORDER_GMV,
     redeliver_orders,
@@ -283,11 +283,6 @@ def test_a_night_parses_only_what_changed(nightly):
     full_parses = _full_parses(settings)
     # the history, the two nights, the late files' run
     assert full_parses == [False] * 4
-
-
-# Lineage that differs between two builds of the same files: when rows were loaded, and which
-# dbt invocation wrote them
-LINEAGE = ("_loaded_at", "_dbt_invocation_id")
 
 
 def _compare(runs: Path, whole: Path, schemas: tuple[str, ...], *excluded: str) -> None:
