@@ -163,7 +163,7 @@ def demo_copy(demo_pipeline, tmp_path, monkeypatch):
 
 
 # The smallest shop a refresh publishes: 7 days of 100 sessions, with a late file, a
-# re-delivery, a product cost change dated back and a customer's new tier (tests/deliveries.py).
+# re-delivery, a product version dated back and a customer's new tier (tests/deliveries.py).
 SMALL_SHOP = DemoSize(days=7, sessions_per_day=100, seed=11)
 SMALL_SHOP_REFRESH_OUTPUT = "refresh-verbose.out"  # beside its data directory
 

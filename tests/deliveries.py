@@ -1,5 +1,6 @@
 """Deliveries that arrive after their day was loaded, as a real shop's do: a late file, a file
-delivered again changed, a product's cost version dated back, a customer's new tier.
+delivered again changed, a product's cost and category version dated back, a customer's new
+tier.
 
 Each writes files in the generator's style (fields quoted, empty ones not) into a landing zone.
 ``SMALL_SHOP`` (tests/conftest.py) is built over its generated files with all of them
@@ -98,6 +99,16 @@ def _newest_row(landing: Path, table: str, key: str, value: str) -> tuple[list[s
     return header, max(rows, key=lambda row: row["updated_at"])
 
 
+def _first_row(landing: Path, table: str, column: str, wanted) -> dict:
+    """The first row of ``table``'s files (in file order) whose ``column`` is ``wanted``."""
+    for path in sorted((landing / table).glob("dt=*/*.csv")):
+        with path.open(newline="") as handle:
+            for row in csv.DictReader(handle):
+                if wanted(row[column]):
+                    return row
+    raise AssertionError(f"no {table} row with the {column} wanted")
+
+
 def _write_version(landing: Path, table: str, day: date, header: list[str], row: dict) -> None:
     path = landing / table / f"dt={day}" / LATE_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -115,15 +126,25 @@ def _best_seller(landing: Path, first: date, last: date) -> str:
     return min(lines, key=lambda product: (-lines[product], product))
 
 
-def write_product_cost_change(landing: Path, day: date, effective: date) -> None:
-    """Deliver on ``day`` a version whose cost doubles, dated back to ``effective``, of the
-    product with the most order lines delivered from ``effective`` to two days before ``day``
-    (lines that runs before ``day``'s built and that only this change makes cost more)."""
+def write_product_cost_change(landing: Path, day: date, effective: date) -> dict[str, str]:
+    """Deliver on ``day`` a version dated back to ``effective`` of the product with the most
+    order lines delivered from ``effective`` to two days before ``day`` (lines that runs before
+    ``day`` built): its cost doubles and it moves to another category (the first other
+    product's category and subcategory). The version written."""
     product_id = _best_seller(landing, effective, day - timedelta(days=2))
     header, product = _newest_row(landing, "products", "product_id", product_id)
-    cost = Decimal(product["unit_cost"]) * 2
-    changed = product | {"unit_cost": f"{cost:.2f}", "updated_at": f"{effective}T00:00:00Z"}
+    # so that the version written is the product's newest: its current category, and its
+    # cost for every order from ``effective`` on
+    assert product["updated_at"] < f"{effective}", product
+    other = _first_row(landing, "products", "category", lambda c: c != product["category"])
+    changed = product | {
+        "category": other["category"],
+        "subcategory": other["subcategory"],
+        "unit_cost": f"{Decimal(product['unit_cost']) * 2:.2f}",
+        "updated_at": f"{effective}T00:00:00Z",
+    }
     _write_version(landing, "products", day, header, changed)
+    return changed
 
 
 def write_tier_change(landing: Path, day: date) -> None:

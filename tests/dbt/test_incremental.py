@@ -1,10 +1,16 @@
-"""Building the incremental models delivery by delivery gives exactly the full refresh.
+"""How the incremental models pick up what a delivery brings, on the facts alone (dbt, no
+Dagster run).
 
 A day's build (``KPI_WINDOW_START`` / ``KPI_WINDOW_END``, as a partitioned run passes them)
 rewrites exactly the fact rows whose newest delivery is in the window, each marked with the
 dbt invocation that wrote it, and re-running a window rebuilds its rows without changing them.
 A file delivered again that changes, drops or gives up keys is rebuilt into staging and the
-events fact as a full refresh would build them.
+events fact as a full refresh would build them; a late session earlier than a visitor's first
+makes that first day's session a returning one, as a full refresh would.
+
+That nights of runs build and publish what one full build of the same files does (every model,
+with late files, a re-delivery, a product change dated back and a customer's new tier) is
+tests/orchestration/test_nightly.py's proof, through the pipeline itself.
 """
 
 import csv
@@ -35,17 +41,8 @@ INCREMENTAL_FACTS = [
     "fct_inventory_daily",
 ]
 START = date(2025, 10, 7)
-DAYS = 30
+DAYS = 10
 LAST_DAY = START + timedelta(days=DAYS - 1)
-# Every incremental model, as schema.name: the facts and what they are built from.
-INCREMENTAL_MODELS = [
-    "staging.stg_sessions",
-    "staging.stg_events",
-    "intermediate.int_sessions_funnel",
-    *(f"marts.{fact}" for fact in INCREMENTAL_FACTS),
-]
-# The first deliveries are built in one go, the last ones one day at a time.
-DAY_BY_DAY = 3
 
 
 def ingest(settings: Settings) -> int:
@@ -119,9 +116,7 @@ def copy_warehouse(settings: Settings, target: Path) -> None:
         shutil.copyfile(wal, target.with_name(target.name + ".wal"))
 
 
-def assert_equals_full_refresh(
-    built: Settings, full: Settings, models: list[str] = INCREMENTAL_MODELS
-) -> None:
+def assert_equals_full_refresh(built: Settings, full: Settings, models: list[str]) -> None:
     """Row for row the full refresh, lineage of the loads and invocations aside."""
     con = attach(full_db=full.build_db, built_db=built.build_db)
     for model in models:
@@ -153,16 +148,6 @@ def delivered(tmp_path_factory) -> Path:
     return landing
 
 
-@pytest.fixture(scope="module")
-def full_refresh(delivered, tmp_path_factory) -> Settings:
-    """Every delivery, built in one go: what any incremental build must equal."""
-    full = settings_at(tmp_path_factory.mktemp("full") / "data")
-    deliver(delivered, full, through=LAST_DAY)
-    ingest(full)
-    dbt_build(full, "--full-refresh")
-    return full
-
-
 @dataclass(frozen=True)
 class WindowedBuild:
     settings: Settings
@@ -189,17 +174,7 @@ def windowed(delivered, tmp_path_factory) -> WindowedBuild:
     return WindowedBuild(settings, earlier, window, before)
 
 
-def test_day_by_day_equals_full_refresh(delivered, full_refresh, tmp_path):
-    daily = settings_at(tmp_path / "daily")
-    for day in (START + timedelta(days=n) for n in range(DAYS - DAY_BY_DAY - 1, DAYS)):
-        deliver(delivered, daily, through=day)
-        ingest(daily)
-        dbt_build(daily)
-
-    assert_equals_full_refresh(daily, full_refresh)
-
-
-def test_a_days_build_rewrites_exactly_that_days_rows(windowed, full_refresh):
+def test_a_days_build_rewrites_exactly_that_days_rows(windowed):
     con = attach(built=windowed.settings.build_db, before=windowed.before_window)
     for fact in INCREMENTAL_FACTS:
         written = written_by(con, "built", fact)
@@ -218,8 +193,6 @@ def test_a_days_build_rewrites_exactly_that_days_rows(windowed, full_refresh):
         ).fetchall()[0][0]
         assert rewritten == 0, f"{fact}: {rewritten} rows of earlier deliveries changed"
     con.close()
-
-    assert_equals_full_refresh(windowed.settings, full_refresh)
 
 
 def test_rerunning_a_window_rebuilds_its_rows_and_changes_nothing(windowed, tmp_path):
@@ -301,7 +274,7 @@ REDELIVERY_EXACT = ["staging.stg_sessions", "staging.stg_events", "marts.fct_eve
 def test_a_redelivered_file_that_changes_drops_and_gives_back_keys(windowed, tmp_path):
     settings = settings_at(tmp_path / "data")
     shutil.copytree(windowed.settings.data_dir, settings.data_dir)
-    early, late = START + timedelta(days=10), START + timedelta(days=20)
+    early, late = START + timedelta(days=2), START + timedelta(days=6)
     early_file = settings.landing_dir / f"events/dt={early}/events.csv.gz"
     late_file = settings.landing_dir / f"events/dt={late}/events.csv.gz"
     sessions_file = settings.landing_dir / f"sessions/dt={late}/sessions.csv.gz"
@@ -382,49 +355,3 @@ def test_a_late_earlier_session_makes_the_visitors_first_day_returning(windowed,
     ingest(full)
     dbt_build(full, "--full-refresh")
     assert_equals_full_refresh(settings, full, ["marts.fct_sessions"])
-
-
-def test_a_product_change_that_rewrites_the_past_reaches_the_built_facts(windowed, tmp_path):
-    settings = settings_at(tmp_path / "data")
-    shutil.copytree(windowed.settings.data_dir, settings.data_dir)
-    with duckdb.connect(str(settings.build_db), read_only=True) as con:
-        ((product_id, lines),) = con.execute(
-            "select product_id, count(*) from marts.fct_order_items"
-            " group by all order by 2 desc, 1 limit 1"
-        ).fetchall()
-    catalogue = sorted(settings.landing_dir.glob("products/dt=*/*.csv"))[0]
-    with catalogue.open(newline="") as file:
-        reader = csv.DictReader(file)
-        header = list(reader.fieldnames or [])
-        product = next(row for row in reader if row["product_id"] == product_id)
-
-    # the last day brings a new category and a cost version dated back to the second day
-    backdated = product | {
-        "category": "renamed",
-        "unit_cost": f"{float(product['unit_cost']) * 2:.2f}",
-        "updated_at": f"{START + timedelta(days=1)}T00:00:00Z",
-    }
-    late_file = settings.landing_dir / f"products/dt={LAST_DAY}/late.csv"
-    late_file.parent.mkdir(parents=True, exist_ok=True)
-    with late_file.open("w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=header)
-        writer.writeheader()
-        writer.writerow(backdated)
-    assert ingest(settings) == 1
-    dbt_build(settings)
-
-    with duckdb.connect(str(settings.build_db), read_only=True) as con:
-        renamed = con.execute(
-            "select count(*) from marts.fct_order_items"
-            " where product_id = $product and category = 'renamed'",
-            {"product": product_id},
-        ).fetchall()[0][0]
-    assert renamed == lines > 0
-
-    full = settings_at(tmp_path / "full")
-    shutil.copytree(settings.landing_dir, full.landing_dir)
-    ingest(full)
-    dbt_build(full, "--full-refresh")
-    assert_equals_full_refresh(
-        settings, full, ["marts.fct_order_items", "marts.fct_orders", "marts.fct_inventory_daily"]
-    )

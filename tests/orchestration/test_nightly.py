@@ -1,12 +1,12 @@
 """Nights of the small shop (tests/conftest.py SMALL_SHOP) as the schedule and the landing
 sensor run them, after five days of history: the sixth night; the seventh, which brings a
-product's cost version dated back and a customer's new tier; then, for the sixth day, a late
-order file and its orders file delivered again, changed, picked up by the sensor and run while
-a reader queries the metrics. Each run is a partitioned run after a partitioned run: what
-holds for them (each loads only its day, rewrites only its day's rows, starts from the parse
-of the build before it) holds for any later night. At the end the mart they published equals,
-table by table, the one a full build of the same files published (the ``small_shop``
-fixture's: tests/deliveries.py writes the same late changes)."""
+product's version dated back (a new category and cost) and a customer's new tier; then, for
+the sixth day, a late order file and its orders file delivered again, changed, picked up by
+the sensor and run while a reader queries the metrics. Each run is a partitioned run after a
+partitioned run: what holds for them (each loads only its day, rewrites only its day's rows,
+starts from the parse of the build before it) holds for any later night. At the end the mart
+they published equals, table by table, the one a full build of the same files published (the
+``small_shop`` fixture's: tests/deliveries.py writes the same late changes)."""
 
 import json
 import shutil
@@ -160,7 +160,9 @@ def nightly(tmp_path_factory):
             _deliver_day(source, settings.landing_dir, NIGHTS[0])
             night(NIGHTS[0])
             _deliver_day(source, settings.landing_dir, DATED_BACK)
-            write_product_cost_change(settings.landing_dir, DATED_BACK, effective=history[1])
+            observed["product_version"] = write_product_cost_change(
+                settings.landing_dir, DATED_BACK, effective=history[1]
+            )
             write_tier_change(settings.landing_dir, DATED_BACK)
             night(DATED_BACK)
 
@@ -223,6 +225,28 @@ def test_a_partitioned_run_rewrites_only_its_days_rows_of_the_incremental_facts(
             for key, n in after.items():
                 if key[0] != run.day:
                     assert n <= before[key], (run.what, fact, key)
+
+
+def test_the_product_version_dated_back_reaches_the_lines_earlier_runs_built(nightly):
+    """The seventh night's product version moves the product to another category and doubles
+    its cost from the second day on: every line of the product takes the new category (the
+    product's current one) and the lines ordered from that day on the new cost, those that
+    earlier runs built included."""
+    settings, observed = nightly
+    version = observed["product_version"]
+    effective = datetime.fromisoformat(version["updated_at"])
+    with duckdb.connect(settings.build_db, read_only=True) as con:
+        lines = con.execute(
+            "select _delivery_date < $night, category, subcategory, unit_cost,"
+            " ordered_at >= $effective from marts.fct_order_items where product_id = $product",
+            {"night": DATED_BACK, "effective": effective, "product": version["product_id"]},
+        ).fetchall()
+    new_cost = Decimal(version["unit_cost"])
+    built_before = [line for line in lines if line[0]]
+    assert any(ordered_since for *_, ordered_since in built_before), "no line to restate"
+    for _, category, subcategory, cost, ordered_since in lines:
+        assert (category, subcategory) == (version["category"], version["subcategory"])
+        assert (cost == new_cost) == ordered_since, (cost, new_cost)
 
 
 def test_a_late_file_reprocesses_its_day_and_changes_its_kpis(nightly):
