@@ -126,7 +126,7 @@ def _best_seller(landing: Path, first: date, last: date) -> str:
     return min(lines, key=lambda product: (-lines[product], product))
 
 
-def write_product_cost_change(landing: Path, day: date, effective: date) -> dict[str, str]:
+def write_product_version(landing: Path, day: date, effective: date) -> dict[str, str]:
     """Deliver on ``day`` a version dated back to ``effective`` of the product with the most
     order lines delivered from ``effective`` to two days before ``day`` (lines that runs before
     ``day`` built): its cost doubles and it moves to another category (the first other
@@ -156,13 +156,13 @@ def write_tier_change(landing: Path, day: date) -> None:
 
 
 def deliver_late_changes(landing: Path, start: date, days: int) -> None:
-    """All of them, as the nightly runs receive them: on the last day the product's cost dated
-    back to the second day and the customer's new tier; then, for the day before it, a late
-    order and that day's orders again, changed. (The re-delivered file changes an order placed
-    that day whose newest version it holds: in a small shop most orders placed earlier change
-    status again later.)"""
+    """All of them, as the nightly runs receive them: on the last day the product's version
+    (category and cost) dated back to the second day and the customer's new tier; then, for the
+    day before it, a late order and that day's orders again, changed. (The re-delivered file
+    changes an order placed that day whose newest version it holds: in a small shop most orders
+    placed earlier change status again later.)"""
     last = start + timedelta(days=days - 1)
     write_late_order(landing, last - timedelta(days=1))
     redeliver_orders(landing, last - timedelta(days=1))
-    write_product_cost_change(landing, last, effective=start + timedelta(days=1))
+    write_product_version(landing, last, effective=start + timedelta(days=1))
     write_tier_change(landing, last)

@@ -35,7 +35,7 @@ from tests.deliveries import (
     LATE_ORDER_GMV,
     redeliver_orders,
     write_late_order,
-    write_product_cost_change,
+    write_product_version,
     write_tier_change,
 )
 from tests.serve.metrics_reader import MetricsReader
@@ -160,7 +160,7 @@ def nightly(tmp_path_factory):
             _deliver_day(source, settings.landing_dir, NIGHTS[0])
             night(NIGHTS[0])
             _deliver_day(source, settings.landing_dir, DATED_BACK)
-            observed["product_version"] = write_product_cost_change(
+            observed["product_version"] = write_product_version(
                 settings.landing_dir, DATED_BACK, effective=history[1]
             )
             write_tier_change(settings.landing_dir, DATED_BACK)
