@@ -363,6 +363,43 @@ def kill_point(clock: list[datetime], rng) -> tuple[int, float]:
     return index, moment - (clock[index] - clock[0]).total_seconds()
 
 
+def tables_to_load(data_dir: Path, day: date) -> set[str]:
+    """The raw tables with a landing file of ``day`` that the build warehouse has not loaded
+    (an earlier kill's run may have loaded part of the day)."""
+    landing = data_dir / "landing"
+    delivered = {
+        path.relative_to(landing).as_posix()
+        for path in landing.glob(f"*/dt={day}/*")
+        if path.is_file() and not path.name.startswith((".", "_"))
+    }
+    con = _connect(data_dir / "warehouse" / "build.duckdb")
+    try:
+        loaded = {
+            f for (f,) in con.execute("select source_file from raw._load_manifest").fetchall()
+        }
+    finally:
+        con.close()
+    return {path.split("/")[0] for path in delivered - loaded}
+
+
+def step_kill_point(events: list[tuple], steps: set[str], rng) -> tuple[str, float]:
+    """A uniformly random moment of the time a run spent in ``steps`` (STEP_START to
+    STEP_SUCCESS), as (the step, seconds after it started): a run that still has those steps'
+    work to do spends about as long in each, whatever it finds done already elsewhere."""
+    started, spans = {}, []
+    for _, _, kind, step, at in events:
+        if step in steps and kind == "STEP_START":
+            started[step] = at
+        elif step in started and kind == "STEP_SUCCESS":
+            spans.append((step, (at - started[step]).total_seconds()))
+    moment = rng.uniform(0, sum(seconds for _, seconds in spans))
+    for step, seconds in spans:
+        if moment <= seconds:
+            return step, moment
+        moment -= seconds
+    return spans[-1]
+
+
 def landed_in(events: list[tuple]) -> str:
     """The step a killed run was in: started and not finished (else the last one finished)."""
     open_steps = {}

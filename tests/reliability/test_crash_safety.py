@@ -15,8 +15,10 @@ then the refresh kills, with day 7 still to load. One recovery ends them:
   included, at a seeded random moment of the aimed stage: drawn uniformly over the stage's
   duration in run B and located in B's event stream (the k-th event after the stage's first
   STEP_START, then the seconds it took after that event), so that it lands inside the stage
-  whatever the machine's load. Where the kill landed is read back from the event log; the
-  tallies count kills by where they landed.
+  whatever the machine's load. An ingest kill draws over the time B spent in the raw steps of
+  the tables this run still has to load (an earlier kill's run may have loaded the others,
+  which then take no time), as (that step, seconds after it started). Where the kill landed
+  is read back from the event log; the tallies count kills by where they landed.
 - Kills in publish: publication takes ~1 s, and its part that touches what readers see (two
   renames) microseconds, so time-random kills would almost never hit it. ``publish()`` runs
   in its own forked process under the warehouse lock, as in a run, on a build that passed the
@@ -76,6 +78,8 @@ from tests.reliability.crash_helpers import (
     shared_history,
     stage_clock,
     stage_of,
+    step_kill_point,
+    tables_to_load,
 )
 
 SEED = 20250607
@@ -245,7 +249,18 @@ class Trial:
 
     def kill_refresh(self, aimed: str) -> None:
         events = self.history.baseline.events
-        index, delay = kill_point(stage_clock(events, aimed), self.rng)
+        pending = (
+            {f"raw__{table}" for table in tables_to_load(self.dir, NEW_DAY)}
+            if aimed == "ingest"
+            else set()
+        )
+        if pending:
+            # by the steps of the tables still to load: the k-th event of run B's window, once
+            # an earlier kill loaded part of the day, can lie beyond this run's shorter ingest
+            step, delay = step_kill_point(events, pending, self.rng)
+            index = None
+        else:
+            step, (index, delay) = None, kill_point(stage_clock(events, aimed), self.rng)
         mark = self.events.last_id()
         pid, out = self.zygote.start(
             {"kind": "kpi", "name": f"kill-{aimed}", "args": ["refresh", "--date", str(NEW_DAY)]}
@@ -265,7 +280,9 @@ class Trial:
                     started += 1
                 if event[2] == "STEP_START" and not TARGETS[aimed](event[3]):
                     fire_at = time.monotonic()  # the stage is over (this run is faster): now
-                elif fire_at is None and started >= index:
+                elif fire_at is None and (
+                    event[2:4] == ("STEP_START", step) if step else started >= index
+                ):
                     fire_at = time.monotonic() + delay
             status = self.zygote.poll(pid)
             if status is not None or time.monotonic() > deadline:
