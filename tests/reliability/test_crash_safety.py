@@ -15,10 +15,10 @@ then the refresh kills, with day 7 still to load. One recovery ends them:
   included, at a seeded random moment of the aimed stage: drawn uniformly over the stage's
   duration in run B and located in B's event stream (the k-th event after the stage's first
   STEP_START, then the seconds it took after that event), so that it lands inside the stage
-  whatever the machine's load. An ingest kill draws over the time B spent in the raw steps of
-  the tables this run still has to load (an earlier kill's run may have loaded the others,
-  which then take no time), as (that step, seconds after it started). Where the kill landed
-  is read back from the event log; the tallies count kills by where they landed.
+  whatever the machine's load. An ingest kill fires as a raw step of a table this run still
+  has to load starts (crash_helpers.ingest_kill_step: the steps are shorter than the
+  observer's reaction). Where the kill landed is read back from the event log; the tallies
+  count kills by where they landed.
 - Kills in publish: publication takes ~1 s, and its part that touches what readers see (two
   renames) microseconds, so time-random kills would almost never hit it. ``publish()`` runs
   in its own forked process under the warehouse lock, as in a run, on a build that passed the
@@ -67,6 +67,7 @@ from tests.reliability.crash_helpers import (
     Publication,
     Zygote,
     float_only_difference,
+    ingest_kill_step,
     inspect_build,
     inspect_publication,
     kill_point,
@@ -78,7 +79,6 @@ from tests.reliability.crash_helpers import (
     shared_history,
     stage_clock,
     stage_of,
-    step_kill_point,
     tables_to_load,
 )
 
@@ -255,10 +255,8 @@ class Trial:
             else set()
         )
         if pending:
-            # by the steps of the tables still to load: the k-th event of run B's window, once
-            # an earlier kill loaded part of the day, can lie beyond this run's shorter ingest
-            step, delay = step_kill_point(events, pending, self.rng)
-            index = None
+            first = not any(k.aimed == "ingest" for k in self.result.kills)
+            step, index, delay = ingest_kill_step(events, pending, self.rng, first), None, 0.0
         else:
             step, (index, delay) = None, kill_point(stage_clock(events, aimed), self.rng)
         mark = self.events.last_id()
