@@ -34,7 +34,7 @@ def test_every_kpi_in_the_registry_has_exactly_the_fields_dim_kpis_reads():
 
 
 def dbt(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    result = run_dbt(tmp_path, *args, timeout=300)
+    result = run_dbt(tmp_path, *args)
     assert result.returncode == 0, result.stdout + result.stderr
     return result
 

@@ -218,9 +218,9 @@ def test_the_dbt_resource_knows_dbts_version_without_starting_dbt(monkeypatch):
     from dagster_dbt.core import resource as dagster_dbt_resource
 
     from dagster_project.transform.project import dbt_project, dbt_resource
-    from tests.dbt_cli import DBT
 
-    printed = subprocess.run([DBT, "--version"], capture_output=True, text=True, check=True)
+    dbt = Path(sys.executable).with_name("dbt")
+    printed = subprocess.run([dbt, "--version"], capture_output=True, text=True, check=True)
     started = []
     monkeypatch.setattr(dagster_dbt_resource, "check_output", lambda *args: started.append(args))
     answered = dbt_resource(dbt_project())._cli_version

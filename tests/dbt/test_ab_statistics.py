@@ -115,7 +115,7 @@ def kpi_experiments(tmp_path_factory) -> dict[tuple[str, str], dict]:
                         "units": arm.units,
                     },
                 )
-    result = run_dbt(root, "run", "--select", "kpi_experiments", data_dir=root, timeout=240)
+    result = run_dbt(root, "run", "--select", "kpi_experiments", data_dir=root)
     assert result.returncode == 0, result.stdout + result.stderr
     with duckdb.connect(str(database), read_only=True) as con:
         frame = con.execute("select * from marts.kpi_experiments").df()

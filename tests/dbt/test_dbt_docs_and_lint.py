@@ -60,7 +60,7 @@ def sqlfluff_lint(tmp_path_factory):
 @pytest.fixture(scope="module")
 def manifest(sqlfluff_lint, tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("dbt_parse")
-    result = run_dbt(root, "parse", data_dir=root / "data", timeout=300)
+    result = run_dbt(root, "parse", data_dir=root / "data")
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads((root / "target" / "manifest.json").read_text())
 
