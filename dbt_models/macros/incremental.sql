@@ -80,7 +80,8 @@
     (`in_build_window` over the raw `_business_date` and `_loaded_at`), and those whose current
     version is superseded. The model keeps the latest version of each among all raw rows;
     superseded keys left without any raw row are deleted by its post-hook
-    (`delete_superseded`).
+    (`delete_superseded`). `key` is a column, or a comma-separated list of the columns of a
+    composite key (`'experiment_id, visitor_id'`), which the model matches as a row value.
 -#}
 {% macro staging_keys_to_rebuild(raw_relation, key) -%}
     select {{ key }} from {{ raw_relation }}
@@ -97,6 +98,21 @@
 {#- Post-hook of a model that rebuilds superseded keys: drop those no delivery holds any more. -#}
 {% macro delete_superseded() -%}
     delete from {{ this }} where {{ superseded(this) }}
+{%- endmacro %}
+
+{#-
+    Post-hook of an incremental model with a row per key of `relation`: drop the rows whose
+    key (`keys`, a list of columns) `relation` no longer holds. delete+insert replaces the
+    keys a build writes; a key gone from the input is in no build, so it goes here.
+-#}
+{% macro delete_keys_not_in(relation, keys) -%}
+    delete from {{ this }} where not exists (
+        select 1 from {{ relation }} as kept
+        where
+        {%- for key in keys %}
+            {% if not loop.first %}and {% endif %}kept.{{ key }} = {{ this }}.{{ key }}
+        {%- endfor %}
+    )
 {%- endmacro %}
 
 {#-
