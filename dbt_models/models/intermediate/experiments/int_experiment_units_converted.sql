@@ -2,9 +2,10 @@
 -- variant's planned share and whether the visitor converted. Conversion = a purchase event in
 -- one of the visitor's sessions at or after the assignment and on or before the experiment's
 -- end date (business date), the definition the generator's planted lift is stated in.
--- Incremental: the units of the visitors with an assignment, a session or a purchase event
--- loaded since the last build (or delivered in the build window), and of the experiments
--- loaded since, recomputed over all their rows; a unit whose assignment is gone is deleted.
+-- Incremental: the units of the visitors with an assignment or a session loaded since the
+-- last build (or delivered in the build window), and of the experiments loaded since,
+-- recomputed over all their rows; a unit whose assignment is gone is deleted. A session's
+-- events count as the session's: fct_sessions carries the newest load and delivery of both.
 {{ config(
     materialized='incremental',
     unique_key=['experiment_id', 'visitor_id'],
@@ -43,12 +44,6 @@ changed_visitors as (
     union
     select sessions.visitor_id from sessions
     where {{ in_build_window('sessions._delivery_date', 'sessions._loaded_at') }}
-    union
-    select sessions.visitor_id from events
-    inner join sessions on events.session_id = sessions.session_id
-    where
-        events.event_type = 'purchase'
-        and {{ in_build_window('events._delivery_date', 'events._loaded_at') }}
     union
     select assignments.visitor_id from assignments
     inner join experiments on assignments.experiment_id = experiments.experiment_id
