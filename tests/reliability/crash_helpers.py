@@ -520,9 +520,13 @@ def _publish_child(command: dict) -> int:
     first writes where that was to ``<log>.where``. Prints every line it executed."""
     from dagster_project.core import warehouse
     from dagster_project.core.settings import Settings
+    from dagster_project.ingest import contract
     from dagster_project.publish import publication
 
     settings = Settings.from_env()
+    # The landing contract, read (and cached) as a run's ingest has read it before publish: under
+    # the line tracer below, parsing its YAML would cost each kill about a second
+    contract.tables()
     anchor, offset = command.get("kill_at") or (None, None)
     lines: list[int] = []
     after_anchor = None
