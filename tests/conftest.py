@@ -3,6 +3,7 @@
 import fcntl
 import hashlib
 import os
+import pickle
 import shutil
 from dataclasses import asdict
 from pathlib import Path
@@ -122,9 +123,29 @@ def _copy(data_dir: Path, tmp_path: Path, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def demo_pipeline(tmp_path_factory, worker_id):
-    """The `make run` demo, built once per test session: generated, ingested and modelled
-    through Dagster. The Settings of its data directory; ``demo_copy`` for a copy to change."""
+def demo(tmp_path_factory, worker_id):
+    """The `make run` demo shop's landing zone (demo_shop.truths.DEMO) and what the generator
+    reported, generated once per test session (~16 s): tests only read it."""
+    from demo_shop import generate
+    from demo_shop.truths import DEMO
+
+    def build(settings) -> None:
+        summary = generate(settings.landing_dir, **asdict(DEMO))
+        settings.data_dir.with_name(DEMO_SUMMARY).write_bytes(pickle.dumps(summary))
+
+    settings = _built_once(tmp_path_factory, worker_id, "demo-landing", build)
+    summary = settings.data_dir.with_name(DEMO_SUMMARY).read_bytes()
+    return settings.landing_dir, pickle.loads(summary)
+
+
+DEMO_SUMMARY = "summary.pickle"  # beside the demo landing's data directory
+
+
+@pytest.fixture(scope="session")
+def demo_pipeline(tmp_path_factory, worker_id, demo):
+    """The `make run` demo, built once per test session: its landing zone (``demo``) ingested
+    and modelled through Dagster. The Settings of its data directory; ``demo_copy`` for a
+    copy to change."""
 
     def build(settings) -> None:
         import dagster as dg
@@ -132,10 +153,8 @@ def demo_pipeline(tmp_path_factory, worker_id):
         from dagster_project.core.partitions import range_tags
         from dagster_project.definitions import defs
         from dagster_project.ingest.landing_days import delivered_days
-        from demo_shop import generate
-        from demo_shop.truths import DEMO
 
-        generate(settings.landing_dir, **asdict(DEMO))
+        shutil.copytree(demo[0], settings.landing_dir)
         days = delivered_days(settings.landing_dir)
         result = defs.resolve_job_def("refresh").execute_in_process(
             instance=dg.DagsterInstance.ephemeral(),

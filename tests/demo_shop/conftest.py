@@ -1,28 +1,17 @@
-"""Shared fixtures: the demo landing zone generated once, and DuckDB views over it.
-
-The truths' tolerances are stated for the demo size (``truths.DEMO``), so the session
-fixture generates exactly that; it takes a few seconds.
-"""
+"""DuckDB views over the demo landing zone (tests/conftest.py ``demo``: generated once per
+test session at the demo size, ``truths.DEMO``, for which the truths' tolerances are stated)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from dagster_project.ingest import contract
-from demo_shop import GenerationSummary, generate
-from demo_shop.truths import DEMO
+from demo_shop import GenerationSummary
 from demo_shop.writer import file_format
-
-
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GenerationSummary]:
-    out = tmp_path_factory.mktemp("landing")
-    return out, generate(out, **asdict(DEMO))
 
 
 def reader(landing: Path, table: str, pattern: str | None = None) -> str:
