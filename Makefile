@@ -28,8 +28,10 @@ $(VENV)/.synced: pyproject.toml uv.lock $(TOOLS)/bin/uv
 	touch $@
 
 # Superset pins SQLAlchemy 1.4 and the pipeline 2.x: its own environment, from bi/uv.lock.
+# Compiled up front too: uncompiled, each Superset start (provisioning, the server) compiled
+# what it imports, 24 s instead of 14 s for provisioning in place.
 $(BI_VENV)/.synced: bi/pyproject.toml bi/uv.lock $(TOOLS)/bin/uv
-	cd bi && UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(BI_VENV) $(CURDIR)/$(TOOLS)/bin/uv sync --frozen --python $(PYTHON)
+	cd bi && UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(BI_VENV) $(CURDIR)/$(TOOLS)/bin/uv sync --frozen --compile-bytecode --python $(PYTHON)
 	touch $@
 
 bi-setup: $(BI_VENV)/.synced
