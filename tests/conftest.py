@@ -122,6 +122,9 @@ def _copy(data_dir: Path, tmp_path: Path, monkeypatch):
     return Settings.from_env()
 
 
+DEMO_SUMMARY = "summary.pickle"  # the generator's summary, beside the demo landing's data
+
+
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory, worker_id):
     """The `make run` demo shop's landing zone (demo_shop.truths.DEMO) and what the generator
@@ -136,9 +139,6 @@ def demo(tmp_path_factory, worker_id):
     settings = _built_once(tmp_path_factory, worker_id, "demo-landing", build)
     summary = settings.data_dir.with_name(DEMO_SUMMARY).read_bytes()
     return settings.landing_dir, pickle.loads(summary)
-
-
-DEMO_SUMMARY = "summary.pickle"  # beside the demo landing's data directory
 
 
 @pytest.fixture(scope="session")
