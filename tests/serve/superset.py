@@ -265,6 +265,23 @@ class Browser:
     def screenshot(self) -> bytes:
         return base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"])
 
+    def fonts_drawing(self, text: str) -> dict[str, int]:
+        """The fonts Chromium drew the element whose own text is ``text`` with: glyphs per
+        family. A character no installed font has is drawn as a box in the element's first
+        font, not in a font of its own."""
+        self.call("DOM.enable")
+        self.call("CSS.enable")
+        self.call("DOM.getDocument")  # DOM.requestNode needs the document
+        found = self.call(
+            "Runtime.evaluate",
+            expression="[...document.querySelectorAll('body *')].find(e => [...e.childNodes]"
+            f".some(n => n.nodeType === 3 && n.textContent.trim() === {json.dumps(text)}))",
+        )["result"]
+        assert "objectId" in found, f"no element shows {text!r}"
+        node = self.call("DOM.requestNode", objectId=found["objectId"])["nodeId"]
+        fonts = self.call("CSS.getPlatformFontsForNode", nodeId=node)["fonts"]
+        return {font["familyName"]: font["glyphCount"] for font in fonts}
+
 
 @contextmanager
 def chromium(cookies: dict[str, str], url: str, size=(1400, 1800)):
