@@ -116,9 +116,10 @@ class ChartReader(threading.Thread):
     """A dashboard's user, in a loop until stopped: every chart's data from the chart data
     API, each answer counted and kept, each failure kept (never raised)."""
 
-    def __init__(self, served: Served):
+    def __init__(self, served: Served, pause_s: float = CHART_READER_PAUSE_S):
         super().__init__(name="chart-reader", daemon=True)
         self.served = served
+        self.pause_s = pause_s
         self.reading = ChartReading()
         self._stopping = threading.Event()
 
@@ -145,7 +146,7 @@ class ChartReader(threading.Thread):
                 else:
                     self.reading.data[chart_id] = results[0]["data"]
                     self.reading.answers += 1
-                time.sleep(CHART_READER_PAUSE_S)
+                time.sleep(self.pause_s)
             self.reading.loops += 1
 
     def stop(self) -> ChartReading:
