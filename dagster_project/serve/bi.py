@@ -74,7 +74,13 @@ DASHBOARDS = (
     ("experiments", SECTIONS[3], (3,)),
     ("scorecard", SECTIONS[9], (9,)),
 )
-FILTER_COLUMNS = {"channel": "Channel", "platform": "Platform"}
+# the dashboards' filters besides the date range: semantic entity (a column of the table of
+# a chart on the dashboard): the filter's name
+FILTER_ENTITIES = {
+    "channel": "Channel",
+    "platform": "Platform",
+    "service_channel": "Service channel",  # a ticket's: chat, email, phone
+}
 GRID_WIDTH = 12  # Superset's dashboard grid
 SCORECARD = "kpi_scorecard_monthly"
 # The scorecard's own columns as dataset metrics (no dbt metric): one row per month, team, KPI
@@ -124,6 +130,8 @@ class Dataset:
     table: str
     time: str | None
     metrics: dict[str, tuple[str, str]] = field(default_factory=dict)  # name: (label, sql)
+    # the semantic model's entities: name (what `kpi query` groups by): column
+    entities: dict[str, str] = field(default_factory=dict)
 
     @property
     def uuid(self) -> str:
@@ -266,6 +274,7 @@ def plan(metrics: Metrics, targets: Iterable[str] = ()) -> tuple[list[Dataset], 
         time = _time_column(model)
         dataset = datasets.setdefault(table, Dataset(table, time))
         dataset.metrics[name] = (sql.metrics[name].label or name, expression)
+        dataset.entities |= {entity.name: entity.expr or entity.name for entity in model.entities}
     scorecard = datasets.setdefault(SCORECARD, Dataset(SCORECARD, "month"))
     scorecard.metrics |= SCORECARD_METRICS
 
@@ -528,7 +537,8 @@ def _chart(chart: Chart, dataset: Dataset) -> dict:
 
 def _dashboard(slug: str, title: str, charts: list[Chart], datasets: dict[str, Dataset]) -> dict:
     """Charts three to a row (a table of many columns on a row of its own), and the native
-    filters: date range, channel, platform."""
+    filters: date range, and each of FILTER_ENTITIES that a chart's semantic model has (by
+    entity, not column name: a ticket's service channel is stored as `channel` too)."""
     position: dict = {
         "DASHBOARD_VERSION_KEY": "v2",
         "ROOT_ID": {"id": "ROOT_ID", "type": "ROOT", "children": ["GRID_ID"]},
@@ -582,19 +592,21 @@ def _dashboard(slug: str, title: str, charts: list[Chart], datasets: dict[str, D
             "description": "",
         }
     ]
-    for column, label in FILTER_COLUMNS.items():
+    for entity, label in FILTER_ENTITIES.items():
         source = next(
             (d for d in datasets.values() if any(c.table == d.table for c in charts) and
-             column in _columns_of(d, charts)), None,
+             entity in d.entities), None,
         )  # fmt: skip
         if source is None:
             continue
         filters.append(
             {
-                "id": f"NATIVE_FILTER-{slug}-{column}",
+                "id": f"NATIVE_FILTER-{slug}-{entity}",
                 "name": label,
                 "filterType": "filter_select",
-                "targets": [{"datasetUuid": source.uuid, "column": {"name": column}}],
+                "targets": [
+                    {"datasetUuid": source.uuid, "column": {"name": source.entities[entity]}}
+                ],
                 "controlValues": {
                     "multiSelect": True,
                     "enableEmptyFilter": False,
@@ -636,10 +648,6 @@ def _dashboard(slug: str, title: str, charts: list[Chart], datasets: dict[str, D
 
 def _is_wide(chart: Chart) -> bool:
     return chart.time is None and len(chart.group_by) + len(chart.metrics) > 4
-
-
-def _columns_of(dataset: Dataset, charts: list[Chart]) -> set[str]:
-    return {column for chart in charts if chart.table == dataset.table for column in chart.group_by}
 
 
 def write_bundle(settings: Settings, path: Path) -> int:

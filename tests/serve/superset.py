@@ -217,6 +217,9 @@ _PAGE_STATE = """(() => {
     loading: loading,
     no_results: (document.body.innerText.match(/No results/g) || []).length,
     errors: document.querySelectorAll('.ant-alert-error, [data-test="error-message"]').length,
+    // charts showing that a dashboard filter narrowed them, and the filters' chosen values
+    filtered: document.querySelectorAll('[data-test="applied-filter-count"]').length,
+    chosen: [...document.querySelectorAll('.ant-select-selection-item')].map(e => e.textContent),
   });
 })()"""
 
@@ -229,6 +232,8 @@ class PageState:
     loading: int
     no_results: int
     errors: int
+    filtered: int = 0
+    chosen: list[str] = field(default_factory=list)
 
 
 class Browser:

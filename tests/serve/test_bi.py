@@ -6,6 +6,7 @@ Lab, and every dashboard in headless Chromium."""
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import signal
@@ -166,6 +167,23 @@ def test_reprovisioning_updates_in_place(api, planned):
     assert database["database_name"] == bi.DATABASE_NAME
 
 
+def test_each_dashboard_filters_by_what_its_tables_are_keyed_by(api):
+    """The date range everywhere; the session's channel and platform where the charts' tables
+    are keyed by them; the ticket's service channel (a column named channel too) on the
+    service dashboard only."""
+    found = {}
+    for listed in api.listing("dashboard"):
+        dashboard = api.get(f"/api/v1/dashboard/{listed['id']}").json()["result"]
+        filters = json.loads(dashboard["json_metadata"])["native_filter_configuration"]
+        found[dashboard["slug"]] = [f["name"] for f in filters]
+    by_session = ["Date range", "Channel", "Platform"]
+    assert found == {f"kpi-{slug}": ["Date range"] for slug, _, _ in bi.DASHBOARDS} | {
+        "kpi-traffic": by_session,
+        "kpi-orders": by_session,
+        "kpi-service": ["Date range", "Service channel"],
+    }
+
+
 def _key(value):
     """A group's value as text; a time (Superset's epoch milliseconds, MetricFlow's datetime,
     DuckDB's date) as its ISO day."""
@@ -295,20 +313,33 @@ def test_sql_lab_reads_the_mart_and_nothing_else(api, settings):
     assert "hacked" not in tables
 
 
-def test_every_dashboard_shows_every_chart_drawn(superset, api, planned, tmp_path):
+FILTERED = "orders"  # the dashboard opened with its Channel filter set
+
+
+def test_every_dashboard_shows_every_chart_drawn(superset, api, planned, settings, tmp_path):
     """Each dashboard as its user opens it, logged in, in headless Chromium: its title, and
     every chart it holds drawn (a canvas or a table), none "No results", none an error; and a
-    screenshot of each (one browser, the eight dashboards one after another)."""
+    screenshot of each (one browser, the eight dashboards one after another). The orders
+    dashboard opens with its Channel filter set to the busiest channel, as a link to it
+    carries it: the filter shows that channel, and exactly the charts whose table has the
+    column say the filter narrowed them (the others, monthly rates, cohorts and targets,
+    ignore it)."""
     _, charts = planned
     (aov,) = [chart for chart in charts if chart.key == "aov"]
     chinese = aov.title.split(" · ")[1]  # its title: the KPI's English and Chinese names
+    columns, channel = _columns_and_busiest_channel(settings)
     cookies = login_cookies(superset.base, bi.ADMIN, superset.password)
     expected, shown = {}, {}
     with chromium(cookies, superset.base) as browser:
         for slug, title, sections in bi.DASHBOARDS:
-            holds = sum(bool(set(c.sections) & set(sections)) for c in charts)
-            expected[slug] = (f"KPI · {title}", holds, holds, 0, 0, True)
-            state = browser.open_dashboard(f"{superset.base}/superset/dashboard/kpi-{slug}/", holds)
+            on = [c for c in charts if set(c.sections) & set(sections)]
+            address = f"{superset.base}/superset/dashboard/kpi-{slug}/"
+            narrowed, chosen = 0, []
+            if slug == FILTERED:
+                address += f"?native_filters={_channel_filter(slug, channel)}"
+                narrowed, chosen = sum("channel" in columns[c.table] for c in on), [channel]
+            expected[slug] = (f"KPI · {title}", len(on), len(on), 0, 0, narrowed, chosen, True)
+            state = browser.open_dashboard(address, len(on))
             screenshot = browser.screenshot()
             (tmp_path / f"{slug}.png").write_bytes(screenshot)
             if slug == "orders":
@@ -319,8 +350,11 @@ def test_every_dashboard_shows_every_chart_drawn(superset, api, planned, tmp_pat
                 state.drawn,
                 state.no_results,
                 state.errors,
+                state.filtered,
+                state.chosen,
                 len(screenshot) > 10_000,  # a page, not a blank
             )
+    assert expected[FILTERED][5] > 0  # charts the filter narrows
     assert shown == expected
     # The Chinese name drawn in a font that has its characters, not as boxes: Chromium falls
     # back from the page's Latin font to a system font for them, with or without the glyphs
@@ -329,6 +363,79 @@ def test_every_dashboard_shows_every_chart_drawn(superset, api, planned, tmp_pat
     (drawn_by,) = [family for family, glyphs in aov_fonts.items() if glyphs != latin]
     assert aov_fonts[drawn_by] == len(chinese), aov_fonts
     assert drawn_by in _families_with(chinese), (drawn_by, aov_fonts)
+
+
+def _columns_and_busiest_channel(settings: Settings) -> tuple[dict[str, set[str]], str]:
+    """The published tables' columns, and the channel with the most orders."""
+    with duckdb.connect(str(published_path(settings)), read_only=True) as con:
+        columns: dict[str, set[str]] = {}
+        for table, column in con.execute(
+            "select table_name, column_name from information_schema.columns"
+        ).fetchall():
+            columns.setdefault(table, set()).add(column)
+        ((channel,),) = con.execute(
+            "select channel from kpi_orders_daily group by channel"
+            " order by sum(orders) desc, channel limit 1"
+        ).fetchall()
+    return columns, channel
+
+
+def _channel_filter(slug: str, channel: str) -> str:
+    """A dashboard's Channel filter set to ``channel``, in rison, as Superset's address
+    carries native filters (``?native_filters=``)."""
+    assert channel.replace("_", "").isalnum(), channel  # needs no quoting in rison
+    name = f"NATIVE_FILTER-{slug}-channel"
+    return (
+        f"({name}:(extraFormData:(filters:!((col:channel,op:IN,val:!({channel})))),"
+        f"filterState:(label:{channel},value:!({channel})),id:{name},ownState:()))"
+    )
+
+
+def test_the_channel_filter_answers_kpi_query_for_that_channel(settings, api, planned):
+    """What the orders dashboard's Channel filter asks of each of its charts whose table has
+    the column (the chart's own query with ``channel IN (x)`` added, as the page above sends
+    it) answers `kpi query`'s numbers for that channel."""
+    _, charts = planned
+    sections = next(s for slug, _, s in bi.DASHBOARDS if slug == FILTERED)
+    columns, channel = _columns_and_busiest_channel(settings)
+    narrowed = [
+        c for c in charts if set(c.sections) & set(sections) and "channel" in columns[c.table]
+    ]
+    ids = {chart["slice_name"]: chart["id"] for chart in api.listing("chart")}
+    temporal = {chart.time for chart in narrowed}
+    metrics = Metrics(settings)
+    mismatches = []
+    for chart in narrowed:
+        context = json.loads(
+            api.get(f"/api/v1/chart/{ids[chart.title]}").json()["result"]["query_context"]
+        )
+        for query in context["queries"]:
+            query["filters"] = [
+                *query.get("filters", []),
+                {"col": "channel", "op": "IN", "val": [channel]},
+            ]
+        answered = api.post("/api/v1/chart/data", context)
+        assert answered.status_code == 200, answered.text[:500]
+        (result,) = answered.json()["result"]
+        found = {
+            _superset_key(row, chart, temporal): tuple(row[m] for m in chart.metrics)
+            for row in result["data"]
+        }
+        group_by = [f"metric_time__{chart.grain}", *chart.dimensions]
+        answer = metrics.query(
+            list(chart.metrics), group_by, where=[f"{{{{ Entity('channel') }}}} = '{channel}'"]
+        )
+        wanted = {
+            tuple(_key(v) for v in row[: len(group_by)]): row[len(group_by) :]
+            for row in answer.rows
+        }
+        if set(found) != set(wanted) or not all(
+            _same(f, w) for key in found for f, w in zip(found[key], wanted[key], strict=True)
+        ):
+            mismatches.append(
+                f"{chart.key}: {sorted(found.items())[:3]} != {sorted(wanted.items())[:3]}"
+            )
+    assert len(narrowed) >= 5 and not mismatches, (len(narrowed), mismatches)
 
 
 def _families_with(text: str) -> set[str]:
