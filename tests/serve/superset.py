@@ -253,8 +253,11 @@ class Browser:
                     raise RuntimeError(f"{method}: {message['error']}")
                 return message.get("result", {})
 
-    def open_dashboard(self, url: str, expected_charts: int) -> PageState:
-        """Navigate, then wait until every chart holder drew or the timeout: the last state."""
+    def open_dashboard(
+        self, url: str, expected_charts: int, chosen: tuple[str, ...] = ()
+    ) -> PageState:
+        """Navigate, then wait until every chart holder drew and the filters show the values
+        ``chosen`` in the address, or the timeout: the last state."""
         self.call("Page.navigate", url=url)
         deadline = time.monotonic() + TIMEOUT_S
         state = PageState("", 0, 0, 0, 0, 0)
@@ -263,6 +266,7 @@ class Browser:
             if "value" in value.get("result", {}):  # else the page is between documents
                 state = PageState(**json.loads(value["result"]["value"]))
                 settled = state.charts >= expected_charts and not state.loading
+                settled = settled and state.chosen == list(chosen)
                 if settled and state.drawn + state.no_results + state.errors >= state.charts:
                     break
             time.sleep(0.5)
