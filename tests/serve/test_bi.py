@@ -210,20 +210,49 @@ def _same(found, expected) -> bool:
     return math.isclose(float(found), float(expected), rel_tol=1e-9, abs_tol=1e-12)
 
 
+@pytest.fixture(scope="module")
+def published_columns(settings) -> dict[str, dict[str, str]]:
+    """The published mart's tables: {column: type}."""
+    columns: dict[str, dict[str, str]] = {}
+    with duckdb.connect(str(published_path(settings)), read_only=True) as con:
+        for table, column, data_type in con.execute(
+            "select table_name, column_name, data_type from information_schema.columns"
+        ).fetchall():
+            columns.setdefault(table, {})[column] = data_type
+    return columns
+
+
+def _superset_answer(rows: list[dict], chart: bi.Chart, columns: dict) -> dict[tuple, tuple]:
+    """A chart's rows from the chart data API: group (as `_superset_key`): metric values."""
+    types = columns[chart.table]
+    temporal = {column for column, type_ in types.items() if type_ in ("DATE", "TIMESTAMP")}
+    return {
+        _superset_key(row, chart, temporal): tuple(row[m] for m in chart.metrics) for row in rows
+    }
+
+
+def _kpi_query(metrics: Metrics, chart: bi.Chart, where=()) -> dict[tuple, tuple]:
+    """`kpi query`'s answer for the chart's metrics at its grain and keys: group: values."""
+    group_by = ([f"metric_time__{chart.grain}"] if chart.time else []) + list(chart.dimensions)
+    answer = metrics.query(list(chart.metrics), group_by, where=where)
+    width = len(group_by)
+    return {tuple(_key(v) for v in row[:width]): row[width:] for row in answer.rows}
+
+
+def _on_dashboard(charts: list[bi.Chart], slug: str) -> list[bi.Chart]:
+    """The charts of the dashboard ``slug``: those of its catalogue sections."""
+    (sections,) = [sections for name, _, sections in bi.DASHBOARDS if name == slug]
+    return [chart for chart in charts if set(chart.sections) & set(sections)]
+
+
 def test_every_chart_answers_with_the_numbers_of_kpi_query_and_the_mart(
-    settings, api, planned, publications_pass
+    settings, api, planned, publications_pass, published_columns
 ):
     """Each chart's answer in the pass above (every publication there is of the same build)
     against `kpi query` for the same metrics, grain and keys, and against the mart for the
     scorecard's charts."""
     _, charts = planned
     ids = {chart["slice_name"]: chart["id"] for chart in api.listing("chart")}
-    datasets = {}  # table: {column: type}
-    with duckdb.connect(str(published_path(settings)), read_only=True) as con:
-        for table, column, data_type in con.execute(
-            "select table_name, column_name, data_type from information_schema.columns"
-        ).fetchall():
-            datasets.setdefault(table, {})[column] = data_type
     metrics = Metrics(settings)
     mismatches, empty, compared = [], [], set()
     for chart in charts:
@@ -234,21 +263,12 @@ def test_every_chart_answers_with_the_numbers_of_kpi_query_and_the_mart(
         if not rows:
             empty.append(chart.key)
             continue
-        columns = ([chart.time] if chart.time else []) + list(chart.group_by)
-        temporal = {c for c, t in datasets[chart.table].items() if t in ("DATE", "TIMESTAMP")}
-        found = {
-            _superset_key(row, chart, temporal): tuple(row[m] for m in chart.metrics)
-            for row in rows
-        }
+        found = _superset_answer(rows, chart, published_columns)
         if set(chart.metrics) <= set(bi.SCORECARD_METRICS):
+            columns = ([chart.time] if chart.time else []) + list(chart.group_by)
             expected = _scorecard(settings, chart, columns)
         else:
-            group_by = ([f"metric_time__{chart.grain}"] if chart.time else []) + list(
-                chart.dimensions
-            )
-            answer = metrics.query(list(chart.metrics), group_by)
-            width = len(group_by)
-            expected = {tuple(_key(v) for v in row[:width]): row[width:] for row in answer.rows}
+            expected = _kpi_query(metrics, chart)
         if set(found) != set(expected):
             differing = sorted(set(found) ^ set(expected), key=repr)[:4]
             mismatches.append(f"{chart.key}: groups only one side has: {differing}")
@@ -316,7 +336,9 @@ def test_sql_lab_reads_the_mart_and_nothing_else(api, settings):
 FILTERED = "orders"  # the dashboard opened with its Channel filter set
 
 
-def test_every_dashboard_shows_every_chart_drawn(superset, api, planned, settings, tmp_path):
+def test_every_dashboard_shows_every_chart_drawn(
+    superset, api, planned, settings, published_columns, tmp_path
+):
     """Each dashboard as its user opens it, logged in, in headless Chromium: its title, and
     every chart it holds drawn (a canvas or a table), none "No results", none an error; and a
     screenshot of each (one browser, the eight dashboards one after another). The orders
@@ -327,17 +349,18 @@ def test_every_dashboard_shows_every_chart_drawn(superset, api, planned, setting
     _, charts = planned
     (aov,) = [chart for chart in charts if chart.key == "aov"]
     chinese = aov.title.split(" · ")[1]  # its title: the KPI's English and Chinese names
-    columns, channel = _columns_and_busiest_channel(settings)
+    channel = _busiest_channel(settings)
     cookies = login_cookies(superset.base, bi.ADMIN, superset.password)
     expected, shown = {}, {}
     with chromium(cookies, superset.base) as browser:
-        for slug, title, sections in bi.DASHBOARDS:
-            on = [c for c in charts if set(c.sections) & set(sections)]
+        for slug, title, _ in bi.DASHBOARDS:
+            on = _on_dashboard(charts, slug)
             address = f"{superset.base}/superset/dashboard/kpi-{slug}/"
             narrowed, chosen = 0, []
             if slug == FILTERED:
                 address += f"?native_filters={_channel_filter(slug, channel)}"
-                narrowed, chosen = sum("channel" in columns[c.table] for c in on), [channel]
+                narrowed = sum("channel" in published_columns[c.table] for c in on)
+                chosen = [channel]
             expected[slug] = (f"KPI · {title}", len(on), len(on), 0, 0, narrowed, chosen, True)
             state = browser.open_dashboard(address, len(on), tuple(chosen))
             screenshot = browser.screenshot()
@@ -365,19 +388,14 @@ def test_every_dashboard_shows_every_chart_drawn(superset, api, planned, setting
     assert drawn_by in _families_with(chinese), (drawn_by, aov_fonts)
 
 
-def _columns_and_busiest_channel(settings: Settings) -> tuple[dict[str, set[str]], str]:
-    """The published tables' columns, and the channel with the most orders."""
+def _busiest_channel(settings: Settings) -> str:
+    """The channel with the most orders."""
     with duckdb.connect(str(published_path(settings)), read_only=True) as con:
-        columns: dict[str, set[str]] = {}
-        for table, column in con.execute(
-            "select table_name, column_name from information_schema.columns"
-        ).fetchall():
-            columns.setdefault(table, set()).add(column)
         ((channel,),) = con.execute(
             "select channel from kpi_orders_daily group by channel"
             " order by sum(orders) desc, channel limit 1"
         ).fetchall()
-    return columns, channel
+    return channel
 
 
 def _channel_filter(slug: str, channel: str) -> str:
@@ -391,18 +409,18 @@ def _channel_filter(slug: str, channel: str) -> str:
     )
 
 
-def test_the_channel_filter_answers_kpi_query_for_that_channel(settings, api, planned):
+def test_the_channel_filter_answers_kpi_query_for_that_channel(
+    settings, api, planned, published_columns
+):
     """What the orders dashboard's Channel filter asks of each of its charts whose table has
     the column (the chart's own query with ``channel IN (x)`` added, as the page above sends
     it) answers `kpi query`'s numbers for that channel."""
     _, charts = planned
-    sections = next(s for slug, _, s in bi.DASHBOARDS if slug == FILTERED)
-    columns, channel = _columns_and_busiest_channel(settings)
+    channel = _busiest_channel(settings)
     narrowed = [
-        c for c in charts if set(c.sections) & set(sections) and "channel" in columns[c.table]
+        c for c in _on_dashboard(charts, FILTERED) if "channel" in published_columns[c.table]
     ]
     ids = {chart["slice_name"]: chart["id"] for chart in api.listing("chart")}
-    temporal = {chart.time for chart in narrowed}
     metrics = Metrics(settings)
     mismatches = []
     for chart in narrowed:
@@ -417,18 +435,8 @@ def test_the_channel_filter_answers_kpi_query_for_that_channel(settings, api, pl
         answered = api.post("/api/v1/chart/data", context)
         assert answered.status_code == 200, answered.text[:500]
         (result,) = answered.json()["result"]
-        found = {
-            _superset_key(row, chart, temporal): tuple(row[m] for m in chart.metrics)
-            for row in result["data"]
-        }
-        group_by = [f"metric_time__{chart.grain}", *chart.dimensions]
-        answer = metrics.query(
-            list(chart.metrics), group_by, where=[f"{{{{ Entity('channel') }}}} = '{channel}'"]
-        )
-        wanted = {
-            tuple(_key(v) for v in row[: len(group_by)]): row[len(group_by) :]
-            for row in answer.rows
-        }
+        found = _superset_answer(result["data"], chart, published_columns)
+        wanted = _kpi_query(metrics, chart, where=[f"{{{{ Entity('channel') }}}} = '{channel}'"])
         if (
             not found
             or set(found) != set(wanted)
